@@ -1,0 +1,24 @@
+"""Outside services and assets the tests need: fail under CI, skip elsewhere with the reason."""
+import os
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+SHARED_DIR = Path(os.environ.get("GRIDPATROL_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+
+
+def missing(what: str) -> None:
+    """Fail (CI) or skip (elsewhere) because `what` is not available."""
+    message = f"{what} is not available"
+    if IN_CI:
+        pytest.fail(f"{message}; CI=true forbids skipping", pytrace=False)
+    pytest.skip(f"{message} (set CI=true to make this a failure)")
+
+
+def shared_path(relative: str) -> Path:
+    """A path under ../shared, or fail/skip when it is absent."""
+    path = SHARED_DIR / relative
+    if not path.exists():
+        missing(f"shared asset {path}")
+    return path
