@@ -1,0 +1,23 @@
+"""Web server, storage and bus settings."""
+from typing import Literal
+
+from pydantic import Field
+
+from config.base import StrictModel
+
+
+class AppConfig(StrictModel):
+    host: str = Field("127.0.0.1", description="address the web server listens on")
+    port: int = Field(5000, ge=1, le=65535, description="port the web server listens on")
+    language: Literal["zh-CN", "en"] = Field("zh-CN", description="default UI language")
+    max_body_bytes: int = Field(1_048_576, ge=1024, le=100_000_000, description="largest request body accepted")
+    instance_dir: str = Field("var", description="folder for the SQLite file and evidence")
+    secret_key: str | None = Field(None, description="session signing key; from GRIDPATROL_SECRET_KEY")
+
+
+class DatabaseConfig(StrictModel):
+    url: str = Field("sqlite:///var/gridpatrol.sqlite3", description="SQLAlchemy URL; DATABASE_URL overrides")
+
+
+class RedisConfig(StrictModel):
+    url: str | None = Field(None, description="Redis URL; unset = in-process bus; REDIS_URL overrides")

@@ -1,0 +1,16 @@
+"""Which city the platform serves and how its unit grid is cut."""
+from typing import Literal
+
+from pydantic import Field
+
+from config.base import StrictModel
+
+
+class CityConfig(StrictModel):
+    name: str = Field("信阳市浉河区（演示）", description="shown in the UI")
+    source: Literal["demo", "boundary"] = Field("demo", description="demo city or a boundary file")
+    boundary: str | None = Field(None, description="boundary GeoJSON path when source is boundary")
+    boundary_crs: Literal["wgs84", "gcj02", "bd09"] = Field("wgs84", description="CRS of the boundary file")
+    district_field: str = Field("adcode", description="property holding the district code")
+    name_field: str = Field("name", description="property holding the district name")
+    cell_size_m: float = Field(250, ge=10, le=5000, description="unit grid cell edge in metres")

@@ -1,0 +1,69 @@
+"""The root settings model and how it is loaded."""
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field
+
+from config.app import AppConfig, DatabaseConfig, RedisConfig
+from config.base import StrictModel
+from config.city import CityConfig
+from config.dispatch import CalendarConfig, DispatchConfig
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_FILE = ROOT_DIR / "config" / "default.yaml"
+
+
+class Settings(StrictModel):
+    app: AppConfig = Field(default_factory=AppConfig)
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    redis: RedisConfig = Field(default_factory=RedisConfig)
+    city: CityConfig = Field(default_factory=CityConfig)
+    dispatch: DispatchConfig = Field(default_factory=DispatchConfig)
+    calendar: CalendarConfig = Field(default_factory=CalendarConfig)
+
+    def path(self, relative: str) -> Path:
+        """A settings path resolved against the repository root."""
+        return (ROOT_DIR / relative).resolve()
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`override` laid over `base`, nested mappings merged key by key."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: the top level must be a mapping")
+    return data
+
+
+def environment_overrides(env: dict[str, str]) -> dict[str, Any]:
+    """Secrets and service URLs come from the environment."""
+    overrides: dict[str, Any] = {}
+    if env.get("DATABASE_URL"):
+        overrides["database"] = {"url": env["DATABASE_URL"]}
+    if env.get("REDIS_URL"):
+        overrides["redis"] = {"url": env["REDIS_URL"]}
+    if env.get("GRIDPATROL_SECRET_KEY"):
+        overrides["app"] = {"secret_key": env["GRIDPATROL_SECRET_KEY"]}
+    return overrides
+
+
+def load(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Settings:
+    """default.yaml, then the file in GRIDPATROL_CONFIG, then the environment, then `overrides`."""
+    env = dict(os.environ) if env is None else env
+    data = read_yaml(DEFAULT_FILE)
+    if env.get("GRIDPATROL_CONFIG"):
+        data = deep_merge(data, read_yaml(Path(env["GRIDPATROL_CONFIG"])))
+    data = deep_merge(data, environment_overrides(env))
+    data = deep_merge(data, overrides or {})
+    return Settings.model_validate(data)
