@@ -1,0 +1,1 @@
+"""Vision stages: frame sources, detection, tracking, rules and geolocation; no HTTP, no database."""

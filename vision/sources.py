@@ -1,0 +1,355 @@
+"""Frame sources: video files, live RTSP/HTTP streams, drone stills; each with one verb, `read()`.
+
+    with open_source({"id": "cam-7", "kind": "file", "uri": "street.mp4", "analysis_fps": 2}) as source:
+        while (frame := source.read()) is not None:
+            ...  # frame.image (BGR), frame.timestamp_s, frame.index, frame.source_id
+"""
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit, urlunsplit
+
+import cv2
+import numpy as np
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
+FPS_WINDOW_S = 5.0
+# Media timestamps come from rounded pts: a frame 1 ms early still fills its slot.
+SLOT_TOLERANCE_S = 0.001
+
+
+class SourceError(Exception):
+    """A source exists but cannot be decoded."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One analysed image: media time for files, wall time since start for live streams."""
+
+    image: np.ndarray
+    timestamp_s: float
+    index: int
+    source_id: str
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """A snapshot of a source's state; `reconnects` counts streams that came back after a drop."""
+
+    connected: bool = False
+    fps: float = 0.0
+    last_frame_at: float | None = None
+    frames_read: int = 0
+    reconnects: int = 0
+    last_error: str | None = None
+
+
+class _FrameSelector:
+    """Keeps the first frame at or after each multiple of 1/analysis_fps, counted from the first frame."""
+
+    def __init__(self, analysis_fps: float | None) -> None:
+        if analysis_fps is not None and analysis_fps <= 0:
+            raise ValueError(f"analysis_fps must be positive or None (every frame), got {analysis_fps}")
+        self._period_s = 1.0 / analysis_fps if analysis_fps else 0.0
+        self._next_due_s: float | None = None
+
+    def due(self, timestamp_s: float) -> bool:
+        if self._next_due_s is not None and timestamp_s < self._next_due_s - SLOT_TOLERANCE_S:
+            return False
+        if self._period_s:
+            start = timestamp_s if self._next_due_s is None else self._next_due_s
+            # A gap in the media may jump over several slots: the next one is after this frame.
+            slots = math.floor((timestamp_s - start + SLOT_TOLERANCE_S) / self._period_s) + 1
+            self._next_due_s = start + slots * self._period_s
+        return True
+
+
+class FrameSource:
+    """Health bookkeeping and context-manager support shared by every source."""
+
+    def __init__(self, source_id: str) -> None:
+        self.source_id = source_id
+        self._health = SourceHealth()
+        self._health_lock = threading.Lock()
+        self._frame_times: deque[float] = deque()
+
+    @property
+    def health(self) -> SourceHealth:
+        with self._health_lock:
+            return self._health
+
+    def read(self) -> Frame | None:
+        """The next analysed frame, or None when the source has ended."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _set_health(self, **changes: Any) -> None:
+        with self._health_lock:
+            self._health = replace(self._health, **changes)
+
+    def _count_frame(self) -> None:
+        now = time.monotonic()
+        self._frame_times.append(now)
+        while now - self._frame_times[0] > FPS_WINDOW_S:
+            self._frame_times.popleft()
+        span = now - self._frame_times[0]
+        fps = (len(self._frame_times) - 1) / span if span > 0 else 0.0
+        with self._health_lock:
+            self._health = replace(
+                self._health, fps=fps, last_frame_at=time.time(), frames_read=self._health.frames_read + 1
+            )
+
+
+class VideoFileSource(FrameSource):
+    """A video file, decoding only the frames analysed at `analysis_fps` of media time (None: all)."""
+
+    def __init__(self, path: str | Path, *, source_id: str, analysis_fps: float | None = None) -> None:
+        super().__init__(source_id)
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"video file not found: {self.path}")
+        self._selector = _FrameSelector(analysis_fps)
+        self._capture: cv2.VideoCapture | None = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        if not self._capture.isOpened():
+            self.close()
+            raise SourceError(f"cannot decode video file {self.path}: OpenCV/FFmpeg cannot open it")
+        self._index = -1
+        self._set_health(connected=True)
+
+    def read(self) -> Frame | None:
+        while self._capture is not None and self._capture.grab():
+            self._index += 1
+            timestamp_s = self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            if not self._selector.due(timestamp_s):
+                continue  # grabbed, never decoded
+            ok, image = self._capture.retrieve()
+            if not ok:
+                self._set_health(last_error=f"cannot decode frame {self._index} of {self.path}")
+                continue
+            self._count_frame()
+            return Frame(image=image, timestamp_s=timestamp_s, index=self._index, source_id=self.source_id)
+        self.close()
+        return None
+
+    def close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+        self._set_health(connected=False)
+
+
+class ImageFolderSource(FrameSource):
+    """Stills in name order; timestamps from `timestamps` or from index / `fps_assumed`."""
+
+    def __init__(
+        self,
+        folder: str | Path,
+        *,
+        source_id: str,
+        fps_assumed: float = 1.0,
+        timestamps: Sequence[float] | None = None,
+    ) -> None:
+        super().__init__(source_id)
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise FileNotFoundError(f"image folder not found: {self.folder}")
+        self.paths = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not self.paths:
+            raise SourceError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {self.folder}")
+        if timestamps is not None and len(timestamps) != len(self.paths):
+            raise ValueError(f"{len(timestamps)} timestamps for {len(self.paths)} images in {self.folder}")
+        if fps_assumed <= 0:
+            raise ValueError(f"fps_assumed must be positive, got {fps_assumed}")
+        self._timestamps = list(timestamps) if timestamps is not None else [i / fps_assumed for i in range(len(self.paths))]
+        self._index = 0
+        self._set_health(connected=True)
+
+    def read(self) -> Frame | None:
+        if self._index >= len(self.paths):
+            self.close()
+            return None
+        index, path = self._index, self.paths[self._index]
+        self._index += 1
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise SourceError(f"cannot decode image {path}")
+        self._count_frame()
+        return Frame(image=image, timestamp_s=self._timestamps[index], index=index, source_id=self.source_id)
+
+    def close(self) -> None:
+        self._index = len(self.paths)
+        self._set_health(connected=False)
+
+
+class SingleImageSource(FrameSource):
+    """One image from a path or encoded bytes (an upload), read once at time 0."""
+
+    def __init__(self, path_or_bytes: str | Path | bytes, *, source_id: str) -> None:
+        super().__init__(source_id)
+        if isinstance(path_or_bytes, bytes):
+            image = cv2.imdecode(np.frombuffer(path_or_bytes, dtype=np.uint8), cv2.IMREAD_COLOR)
+            if image is None:
+                raise SourceError(f"cannot decode image bytes ({len(path_or_bytes)} bytes)")
+        else:
+            path = Path(path_or_bytes)
+            if not path.is_file():
+                raise FileNotFoundError(f"image file not found: {path}")
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if image is None:
+                raise SourceError(f"cannot decode image {path}")
+        self._image: np.ndarray | None = image
+        self._set_health(connected=True)
+
+    def read(self) -> Frame | None:
+        if self._image is None:
+            return None
+        frame = Frame(image=self._image, timestamp_s=0.0, index=0, source_id=self.source_id)
+        self._count_frame()
+        self.close()
+        return frame
+
+    def close(self) -> None:
+        self._image = None
+        self._set_health(connected=False)
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for logs and health messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class StreamSource(FrameSource):
+    """A live RTSP/HTTP stream that reconnects with exponential back-off and never raises on a drop.
+
+    `read()` blocks until the next analysed frame; it returns None only after `close()`, which
+    may be called from another thread.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        source_id: str,
+        analysis_fps: float | None = None,
+        backoff_initial_s: float = 1.0,
+        backoff_max_s: float = 30.0,
+        open_timeout_s: float = 10.0,
+        read_timeout_s: float = 10.0,
+    ) -> None:
+        super().__init__(source_id)
+        if not 0 < backoff_initial_s <= backoff_max_s:
+            raise ValueError(f"need 0 < backoff_initial_s <= backoff_max_s, got {backoff_initial_s}, {backoff_max_s}")
+        self.url = url
+        self._selector = _FrameSelector(analysis_fps)
+        self._backoff_initial_s = backoff_initial_s
+        self._backoff_max_s = backoff_max_s
+        self._backoff_s = backoff_initial_s
+        # FFmpeg waits forever on a silent socket unless told otherwise.
+        self._capture_params = [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, round(open_timeout_s * 1000),
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC, round(read_timeout_s * 1000),
+        ]  # fmt: skip
+        self._capture: cv2.VideoCapture | None = None
+        self._capture_lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._was_connected = False
+        self._started = time.monotonic()
+        self._index = -1
+
+    def read(self) -> Frame | None:
+        while not self._stopped.is_set():
+            with self._capture_lock:
+                if self._stopped.is_set():
+                    break
+                if self._capture is None:
+                    self._capture = self._open()
+                frame = self._grab() if self._capture is not None else None
+            if frame is not None:
+                self._backoff_s = self._backoff_initial_s
+                return frame
+            if self._capture is None:  # the open failed or the stream dropped
+                self._stopped.wait(self._backoff_s)
+                self._backoff_s = min(2 * self._backoff_s, self._backoff_max_s)
+        return None
+
+    def close(self) -> None:
+        self._stopped.set()
+        with self._capture_lock:  # waits for a grab in progress, at most the read timeout
+            if self._capture is not None:
+                self._capture.release()
+                self._capture = None
+        self._set_health(connected=False)
+
+    def _open(self) -> cv2.VideoCapture | None:
+        capture = cv2.VideoCapture(self.url, cv2.CAP_FFMPEG, self._capture_params)
+        if not capture.isOpened():
+            capture.release()
+            self._set_health(connected=False, last_error=f"cannot open stream {redact_url(self.url)}")
+            return None
+        reconnects = self.health.reconnects + (1 if self._was_connected else 0)
+        self._was_connected = True
+        self._set_health(connected=True, reconnects=reconnects)
+        return capture
+
+    def _grab(self) -> Frame | None:
+        """The next frame if it is due; None when skipped, or after a drop (capture released)."""
+        assert self._capture is not None
+        if not self._capture.grab():
+            self._drop("stream stopped delivering frames")
+            return None
+        self._index += 1
+        timestamp_s = time.monotonic() - self._started
+        if not self._selector.due(timestamp_s):
+            return None
+        ok, image = self._capture.retrieve()
+        if not ok:
+            self._drop(f"cannot decode frame {self._index}")
+            return None
+        self._count_frame()
+        return Frame(image=image, timestamp_s=timestamp_s, index=self._index, source_id=self.source_id)
+
+    def _drop(self, reason: str) -> None:
+        assert self._capture is not None
+        self._capture.release()
+        self._capture = None
+        self._set_health(connected=False, last_error=f"{reason}: {redact_url(self.url)}")
+
+
+def open_source(spec: Mapping[str, Any]) -> FrameSource:
+    """A source from {id, kind: file|stream|folder|image, uri, analysis_fps} plus optional tuning keys."""
+    for key in ("id", "kind", "uri"):
+        if key not in spec:
+            raise ValueError(f"source spec lacks {key!r}: {dict(spec)}")
+    source_id, kind, uri = str(spec["id"]), spec["kind"], spec["uri"]
+    analysis_fps = spec.get("analysis_fps")
+    if kind == "file":
+        return VideoFileSource(uri, source_id=source_id, analysis_fps=analysis_fps)
+    if kind == "stream":
+        tuning = {key: spec[key] for key in ("backoff_initial_s", "backoff_max_s", "open_timeout_s", "read_timeout_s") if key in spec}
+        return StreamSource(uri, source_id=source_id, analysis_fps=analysis_fps, **tuning)
+    if kind == "folder":
+        return ImageFolderSource(uri, source_id=source_id, fps_assumed=spec.get("fps_assumed", 1.0))
+    if kind == "image":
+        return SingleImageSource(uri, source_id=source_id)
+    raise ValueError(f"source {source_id!r}: unknown kind {kind!r} (file, stream, folder, image)")
