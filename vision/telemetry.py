@@ -11,8 +11,10 @@ Every DJI generation writes its own layout; one record a video frame (or a secon
     records = parse_srt(Path("DJI_0001.SRT"))
     record = record_at(records, frame.timestamp_s)
 """
+import itertools
 import math
 import re
+import statistics
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -211,11 +213,15 @@ def _tenths_unless_decimal(value: str) -> float:
 
 
 def _times_from_timestamps(records: list[TelemetryRecord], name: str) -> list[TelemetryRecord]:
-    """Files without timecodes (Mavic 2 style): video time counts from the first timestamp."""
+    """Files without timecodes (Mavic 2 style): evenly spaced records, at the median timestamp step.
+
+    The step, not each timestamp: the clock ticks in whole seconds and repeats some of them.
+    """
     stamps = [record.timestamp for record in records]
     if None in stamps:
         raise TelemetryError(f"{name}: records without timecodes need timestamps; some have neither")
-    starts = [(stamp - stamps[0]).total_seconds() for stamp in stamps]  # type: ignore[operator]
-    last_step = starts[-1] - starts[-2] if len(starts) > 1 else 1.0
-    ends = starts[1:] + [starts[-1] + last_step]
-    return [replace(record, start_s=start, end_s=end) for record, start, end in zip(records, starts, ends, strict=True)]
+    steps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(stamps)]  # type: ignore[operator]
+    step_s = statistics.median(steps) if steps else 1.0
+    if step_s <= 0:
+        raise TelemetryError(f"{name}: records without timecodes and timestamps that do not advance")
+    return [replace(record, start_s=i * step_s, end_s=(i + 1) * step_s) for i, record in enumerate(records)]
