@@ -185,20 +185,20 @@ def project_to_ground(
     counts as level when the file does not give it. None for pixels at or above the horizon, or a
     camera not above the ground.
     """
-    missing = [name for name in ("rel_alt_m", "gimbal_yaw", "gimbal_pitch") if getattr(record, name) is None]
-    if missing:
+    height_m, yaw, pitch = record.rel_alt_m, record.gimbal_yaw, record.gimbal_pitch
+    if height_m is None or yaw is None or pitch is None:
+        missing = [name for name in ("rel_alt_m", "gimbal_yaw", "gimbal_pitch") if getattr(record, name) is None]
         raise GeoError(
             f"record {record.index} lacks {', '.join(missing)}; set them with dataclasses.replace() "
             "when the aircraft does not log them (e.g. a nadir survey: gimbal_pitch=-90)"
         )
-    height_m: float = record.rel_alt_m  # type: ignore[assignment]
     if height_m <= 0:
         return None
     camera = intrinsics.scaled_to(image_size) if intrinsics.image_size != image_size else intrinsics
     u, v = pixel_xy
     # OpenCV camera axes (x right, y down, z forward) as forward-right-down.
     ray_frd = np.array([1.0, (u - camera.cx) / camera.fx, (v - camera.cy) / camera.fy])
-    north, east, down = _rotation_ned(record.gimbal_yaw, record.gimbal_pitch, record.gimbal_roll or 0.0) @ ray_frd  # type: ignore[arg-type]
+    north, east, down = _rotation_ned(yaw, pitch, record.gimbal_roll or 0.0) @ ray_frd
     if down <= 1e-9:
         return None
     scale = height_m / down

@@ -6,6 +6,7 @@
 """
 import math
 import threading
+from abc import ABC, abstractmethod
 import time
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -22,6 +23,7 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".
 FPS_WINDOW_S = 5.0
 # Media timestamps come from rounded pts: a frame 1 ms early still fills its slot.
 SLOT_TOLERANCE_S = 0.001
+STREAM_TUNING_KEYS = ("backoff_initial_s", "backoff_max_s", "open_timeout_s", "read_timeout_s")
 
 
 class SourceError(Exception):
@@ -70,7 +72,7 @@ class _FrameSelector:
         return True
 
 
-class FrameSource:
+class FrameSource(ABC):
     """Health bookkeeping and context-manager support shared by every source."""
 
     def __init__(self, source_id: str) -> None:
@@ -84,12 +86,13 @@ class FrameSource:
         with self._health_lock:
             return self._health
 
+    @abstractmethod
     def read(self) -> Frame | None:
         """The next analysed frame, or None when the source has ended."""
-        raise NotImplementedError
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Release the file or connection; read() returns None from then on."""
 
     def __enter__(self) -> Self:
         return self
@@ -176,7 +179,9 @@ class ImageFolderSource(FrameSource):
             raise ValueError(f"{len(timestamps)} timestamps for {len(self.paths)} images in {self.folder}")
         if fps_assumed <= 0:
             raise ValueError(f"fps_assumed must be positive, got {fps_assumed}")
-        self._timestamps = list(timestamps) if timestamps is not None else [i / fps_assumed for i in range(len(self.paths))]
+        self._timestamps = (
+            list(timestamps) if timestamps is not None else [i / fps_assumed for i in range(len(self.paths))]
+        )
         self._index = 0
         self._set_health(connected=True)
 
@@ -295,7 +300,7 @@ class StreamSource(FrameSource):
 
     def close(self) -> None:
         self._stopped.set()
-        with self._capture_lock:  # waits for a grab in progress, at most the read timeout
+        with self._capture_lock:  # waits for an open or grab in progress, at most its timeout
             if self._capture is not None:
                 self._capture.release()
                 self._capture = None
@@ -333,7 +338,8 @@ class StreamSource(FrameSource):
         assert self._capture is not None
         self._capture.release()
         self._capture = None
-        self._set_health(connected=False, last_error=f"{reason}: {redact_url(self.url)}")
+        self._frame_times.clear()  # the rate before the drop says nothing about now
+        self._set_health(connected=False, fps=0.0, last_error=f"{reason}: {redact_url(self.url)}")
 
 
 def open_source(spec: Mapping[str, Any]) -> FrameSource:
@@ -346,7 +352,7 @@ def open_source(spec: Mapping[str, Any]) -> FrameSource:
     if kind == "file":
         return VideoFileSource(uri, source_id=source_id, analysis_fps=analysis_fps)
     if kind == "stream":
-        tuning = {key: spec[key] for key in ("backoff_initial_s", "backoff_max_s", "open_timeout_s", "read_timeout_s") if key in spec}
+        tuning = {key: spec[key] for key in STREAM_TUNING_KEYS if key in spec}
         return StreamSource(uri, source_id=source_id, analysis_fps=analysis_fps, **tuning)
     if kind == "folder":
         return ImageFolderSource(uri, source_id=source_id, fps_assumed=spec.get("fps_assumed", 1.0))

@@ -217,10 +217,10 @@ def _times_from_timestamps(records: list[TelemetryRecord], name: str) -> list[Te
 
     The step, not each timestamp: the clock ticks in whole seconds and repeats some of them.
     """
-    stamps = [record.timestamp for record in records]
-    if None in stamps:
+    stamps = [record.timestamp for record in records if record.timestamp is not None]
+    if len(stamps) < len(records):
         raise TelemetryError(f"{name}: records without timecodes need timestamps; some have neither")
-    steps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(stamps)]  # type: ignore[operator]
+    steps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(stamps)]
     step_s = statistics.median(steps) if steps else 1.0
     if step_s <= 0:
         raise TelemetryError(f"{name}: records without timecodes and timestamps that do not advance")

@@ -24,7 +24,9 @@ def drone(*, yaw: float = 0.0, pitch: float = -90.0, height_m: float = 100.0) ->
     )  # fmt: skip
 
 
-def bearing_and_distance(lonlat: tuple[float, float] | None, origin: tuple[float, float] = (LON0, LAT0)) -> tuple[float, float]:
+def bearing_and_distance(
+    lonlat: tuple[float, float] | None, origin: tuple[float, float] = (LON0, LAT0)
+) -> tuple[float, float]:
     """Azimuth (degrees clockwise from north, 0..360) and metres from `origin`, on the ellipsoid."""
     assert lonlat is not None
     azimuth, _, distance = GEOD.inv(origin[0], origin[1], lonlat[0], lonlat[1])

@@ -124,7 +124,8 @@ def test_single_image_from_bytes_and_path(tmp_path: Path) -> None:
     encoded = cv2.imencode(".png", image)[1].tobytes()
     (tmp_path / "red.png").write_bytes(encoded)
 
-    for source in (SingleImageSource(encoded, source_id="upload"), SingleImageSource(tmp_path / "red.png", source_id="upload")):
+    for path_or_bytes in (encoded, tmp_path / "red.png"):
+        source = SingleImageSource(path_or_bytes, source_id="upload")
         frames = read_all(source)
         assert len(frames) == 1
         np.testing.assert_array_equal(frames[0].image, image)
@@ -132,23 +133,27 @@ def test_single_image_from_bytes_and_path(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("make", "error", "message"),
+    ("kind", "name", "error", "message"),
     [
-        (lambda d: VideoFileSource(d / "absent.mp4", source_id="x"), FileNotFoundError, "video file not found: .*absent.mp4"),
-        (lambda d: VideoFileSource(d / "notes.txt", source_id="x"), SourceError, "cannot decode video file .*notes.txt"),
-        (lambda d: ImageFolderSource(d / "absent", source_id="x"), FileNotFoundError, "image folder not found: .*absent"),
-        (lambda d: ImageFolderSource(d, source_id="x"), SourceError, "no images .* in "),
-        (lambda d: SingleImageSource(d / "absent.jpg", source_id="x"), FileNotFoundError, "image file not found: .*absent.jpg"),
-        (lambda d: SingleImageSource(d / "notes.txt", source_id="x"), SourceError, "cannot decode image .*notes.txt"),
-        (lambda d: SingleImageSource(b"not an image", source_id="x"), SourceError, r"cannot decode image bytes \(12 bytes\)"),
+        (VideoFileSource, "absent.mp4", FileNotFoundError, "video file not found: .*absent.mp4"),
+        (VideoFileSource, "notes.txt", SourceError, "cannot decode video file .*notes.txt"),
+        (ImageFolderSource, "absent", FileNotFoundError, "image folder not found: .*absent"),
+        (ImageFolderSource, "", SourceError, "no images .* in "),
+        (SingleImageSource, "absent.jpg", FileNotFoundError, "image file not found: .*absent.jpg"),
+        (SingleImageSource, "notes.txt", SourceError, "cannot decode image .*notes.txt"),
     ],
 )
 def test_missing_or_unreadable_input_names_the_path(
-    tmp_path: Path, make: Callable[[Path], FrameSource], error: type[Exception], message: str
+    tmp_path: Path, kind: type[FrameSource], name: str, error: type[Exception], message: str
 ) -> None:
     (tmp_path / "notes.txt").write_text("not a picture")
     with pytest.raises(error, match=message):
-        make(tmp_path)
+        kind(tmp_path / name, source_id="x")  # type: ignore[call-arg]
+
+
+def test_undecodable_image_bytes_are_refused() -> None:
+    with pytest.raises(SourceError, match=r"cannot decode image bytes \(12 bytes\)"):
+        SingleImageSource(b"not an image", source_id="x")
 
 
 def test_unreadable_still_in_a_folder_names_the_file(tmp_path: Path) -> None:
@@ -302,6 +307,7 @@ def test_stream_reconnects_with_backoff_after_the_server_drops(mjpeg_server: Mjp
         mjpeg_server.stop()
         wait_until(lambda: not source.health.connected, timeout_s=10, what="the drop to show in health")
         assert source.health.last_error is not None and str(port) in source.health.last_error
+        assert source.health.fps == 0.0
 
         # While the camera is down, every connection attempt is refused; attempts space out.
         refusing = RefusingListener(port)
@@ -338,7 +344,9 @@ def test_stream_reconnects_with_backoff_after_the_server_drops(mjpeg_server: Mjp
 def test_stream_that_never_opens_keeps_retrying_until_closed() -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]  # closed again: nothing listens there now
-    source = StreamSource(f"http://user:pw@127.0.0.1:{port}/", source_id="cam-off", backoff_initial_s=0.05, backoff_max_s=0.2)
+    source = StreamSource(
+        f"http://user:pw@127.0.0.1:{port}/", source_id="cam-off", backoff_initial_s=0.05, backoff_max_s=0.2
+    )
     reader = Reader(source)
     wait_until(lambda: source.health.last_error is not None, timeout_s=10, what="a failed open")
     time.sleep(0.3)
