@@ -100,15 +100,15 @@ def parse_srt(source: str | Path, *, name: str | None = None) -> list[TelemetryR
             records.append(_parse_block(block))
         except ValueError as exc:
             problems.append(f"record {block.number} at line {block.line}: {exc}")
+    untimed = [record.index for record in records if math.isnan(record.start_s)]
+    if untimed and len(untimed) < len(records):
+        raise TelemetryError(f"{name}: record {untimed[0]} has no timecode while others do")
+    if untimed:
+        records = _times_from_timestamps(records, name)
     if problems:
         raise TelemetryError(
             f"{name}: {len(problems)} of {len(blocks)} records unusable, first {problems[0]}", records=records
         )
-    untimed = [record.index for record in records if math.isnan(record.start_s)]
-    if len(untimed) == len(records):
-        return _times_from_timestamps(records, name)
-    if untimed:
-        raise TelemetryError(f"{name}: record {untimed[0]} has no timecode while others do", records=records)
     return records
 
 
@@ -125,6 +125,8 @@ def _read(path: Path, name: str) -> str:
         return path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise TelemetryError(f"{name}: SRT file not found") from None
+    except OSError as exc:
+        raise TelemetryError(f"{name}: cannot read the SRT file ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         raise TelemetryError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 

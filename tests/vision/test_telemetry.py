@@ -187,9 +187,20 @@ def test_malformed_text_is_refused_clearly(text: str, message: str) -> None:
 def test_unreadable_files_are_named(tmp_path: Path) -> None:
     with pytest.raises(TelemetryError, match=r"absent\.SRT: SRT file not found"):
         parse_srt(tmp_path / "absent.SRT")
+    with pytest.raises(TelemetryError, match=r": cannot read the SRT file \(Is a directory\)"):
+        parse_srt(tmp_path)
     (tmp_path / "utf16.SRT").write_text("1\n00:00:00,000 --> 00:00:01,000\n", encoding="utf-16")
     with pytest.raises(TelemetryError, match=r"utf16\.SRT: not UTF-8 text"):
         parse_srt(tmp_path / "utf16.SRT")
+
+
+def test_whole_records_of_a_cut_file_without_timecodes_still_get_video_times() -> None:
+    text = "1\n2017.08.05 14:11:51,393,525\n[latitude : -20.2533] [longtitude : 149.0251]\n\n"
+    text += "2\n2017.08.05 14:11:52,393,525\n[latitude : -20.2533] [longtitude : 149.0251]\n\n"
+    text += "3\n2017.08.05 14:11:53,393,525\n[iso : 100]\n"
+    with pytest.raises(TelemetryError, match="1 of 3 records unusable, first record 3 at line 9") as caught:
+        parse_srt(text)
+    assert [(record.start_s, record.end_s) for record in caught.value.records] == [(0.0, 1.0), (1.0, 2.0)]
 
 
 def test_name_labels_text_input() -> None:
