@@ -8,7 +8,7 @@ from config.base import StrictModel
 
 class DispatchConfig(StrictModel):
     categories_file: str = Field("config/categories.yaml", description="the category table")
-    merge_radius_m: float = Field(50, ge=0, le=5000, description="merge distance to an open case")
+    merge_radius_m: float = Field(50, ge=0, le=5000, description="merge distance to an open case; 0 = never merge")
     merge_window_h: float = Field(24, ge=0, le=24 * 30, description="merge time window in hours")
     auto_register: bool = Field(False, description="register a located case at intake")
     auto_dispatch: bool = Field(False, description="dispatch a registered case to its squad at once")

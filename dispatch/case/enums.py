@@ -1,0 +1,53 @@
+from enum import StrEnum
+
+
+class CaseStatus(StrEnum):
+    REPORTED = "reported"      # 上报
+    REGISTERED = "registered"  # 立案
+    REJECTED = "rejected"      # 不予立案
+    DISPATCHED = "dispatched"  # 派遣
+    ACCEPTED = "accepted"      # 签收
+    HANDLED = "handled"        # 处置
+    VERIFIED = "verified"      # 核查
+    CLOSED = "closed"          # 结案
+
+
+OPEN_STATUSES = frozenset(
+    {CaseStatus.REPORTED, CaseStatus.REGISTERED, CaseStatus.DISPATCHED, CaseStatus.ACCEPTED,
+     CaseStatus.HANDLED, CaseStatus.VERIFIED}
+)
+# States in which the squad's handling deadline is running.
+RUNNING_STATUSES = frozenset({CaseStatus.REGISTERED, CaseStatus.DISPATCHED, CaseStatus.ACCEPTED})
+
+
+class CaseAction(StrEnum):
+    REGISTER = "register"
+    REJECT = "reject"
+    DISPATCH = "dispatch"
+    ACCEPT = "accept"
+    HANDLE = "handle"
+    VERIFY = "verify"
+    RETURN = "return"  # verification failed: back to the squad for rework (返工)
+    CLOSE = "close"
+
+
+class HandlingResult(StrEnum):
+    PERSUADED = "persuaded"                  # 劝离/教育后整改
+    SIMPLE_PENALTY = "simple_penalty"        # 简易程序处罚
+    GENERAL_PROCEDURE = "general_procedure"  # 一般程序立案
+    NOT_FOUND = "not_found"                  # 现场未发现
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    MERGED = "merged"
+    SPLIT = "split"
+    REGISTERED = "registered"
+    REJECTED = "rejected"
+    DISPATCHED = "dispatched"
+    ACCEPTED = "accepted"
+    HANDLED = "handled"
+    VERIFIED = "verified"
+    RETURNED = "returned"
+    CLOSED = "closed"
+    OVERDUE = "overdue"

@@ -1,0 +1,69 @@
+"""Timeline rows and the outbox of messages to publish once they are committed."""
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dispatch.bus import Bus
+from dispatch.case.enums import CaseStatus, EventKind
+from dispatch.case.models import Case, CaseEvent
+
+OUTBOX_KEY = "gridpatrol_outbox"
+
+
+def record_event(
+    *,
+    session: Session,
+    case: Case,
+    kind: EventKind,
+    actor: str,
+    at: dt.datetime,
+    from_status: CaseStatus | None = None,
+    to_status: CaseStatus | None = None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Append a timeline row in the current transaction and queue its message for after commit."""
+    event = CaseEvent(
+        case=case, kind=kind.value, actor=actor, at=at,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value if to_status else None,
+        note=note, data=data or {},
+    )
+    session.add(event)
+    session.info.setdefault(OUTBOX_KEY, []).append(event)
+    return event
+
+
+def case_summary(case: Case) -> dict[str, Any]:
+    """What a dashboard needs to place and colour a case."""
+    return {
+        "id": case.id, "category": case.category, "status": case.status, "priority": case.priority,
+        "lon": case.lon, "lat": case.lat, "cell_code": case.cell_code, "squad_code": case.squad_code,
+        "overdue": case.overdue, "address": case.address,
+        "reported_at": case.reported_at.isoformat(),
+        "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,
+    }
+
+
+def event_message(event: CaseEvent) -> dict[str, Any]:
+    return {
+        "id": event.id, "kind": event.kind, "actor": event.actor, "at": event.at.isoformat(),
+        "from_status": event.from_status, "to_status": event.to_status, "note": event.note,
+        "data": event.data, "case": case_summary(event.case),
+    }
+
+
+def commit_and_publish(session: Session, bus: Bus) -> list[dict[str, Any]]:
+    """Commit, then publish the timeline rows that commit made durable (never before)."""
+    session.flush()
+    messages = [event_message(event) for event in session.info.pop(OUTBOX_KEY, [])]
+    session.commit()
+    for message in messages:
+        bus.publish(message)
+    return messages
+
+
+def discard_outbox(session: Session) -> None:
+    """After a rollback nothing was recorded, so nothing may be published."""
+    session.info.pop(OUTBOX_KEY, None)

@@ -1,0 +1,87 @@
+"""Input and output shapes of cases."""
+from marshmallow import Schema, fields, validate
+
+from dispatch.case.enums import CaseAction, CaseStatus, HandlingResult
+from dispatch.ticket.schemas import TicketOut
+
+
+class CaseQuery(Schema):
+    status = fields.List(fields.Enum(CaseStatus, by_value=True), metadata={"description": "one or more states"})
+    squad = fields.String()
+    cell = fields.String()
+    category = fields.String()
+    overdue = fields.Boolean()
+    since = fields.AwareDateTime(metadata={"description": "reported at or after"})
+    until = fields.AwareDateTime(metadata={"description": "reported before"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+
+
+class TransitionIn(Schema):
+    action = fields.Enum(CaseAction, by_value=True, required=True)
+    note = fields.String(validate=validate.Length(max=2000))
+    reason = fields.String(validate=validate.Length(max=2000),
+                           metadata={"description": "required to reject or to return for rework"})
+    result = fields.Enum(HandlingResult, by_value=True, metadata={"description": "required to handle"})
+    squad = fields.String(metadata={"description": "dispatch to this squad instead of the cell's"})
+
+
+class SplitIn(Schema):
+    ticket_id = fields.Integer(required=True)
+
+
+class CaseOut(Schema):
+    id = fields.Integer()
+    category = fields.String()
+    category_name = fields.String()
+    status = fields.String()
+    priority = fields.Integer()
+    lon = fields.Float()
+    lat = fields.Float()
+    address = fields.String(allow_none=True)
+    cell_code = fields.String()
+    squad_code = fields.String()
+    reported_at = fields.AwareDateTime()
+    registered_at = fields.AwareDateTime(allow_none=True)
+    deadline_at = fields.AwareDateTime(allow_none=True)
+    dispatched_at = fields.AwareDateTime(allow_none=True)
+    accepted_at = fields.AwareDateTime(allow_none=True)
+    handled_at = fields.AwareDateTime(allow_none=True)
+    verified_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    rejected_at = fields.AwareDateTime(allow_none=True)
+    handling_result = fields.String(allow_none=True)
+    reject_reason = fields.String(allow_none=True)
+    rework_count = fields.Integer()
+    overdue = fields.Boolean()
+    ticket_count = fields.Integer()
+
+
+class CaseEventOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    actor = fields.String()
+    at = fields.AwareDateTime()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    data = fields.Dict()
+
+
+class EvidenceOut(Schema):
+    id = fields.Integer()
+    ticket_id = fields.Integer(allow_none=True)
+    uri = fields.String()
+    caption = fields.String(allow_none=True)
+    taken_at = fields.AwareDateTime(allow_none=True)
+
+
+class CaseDetailOut(CaseOut):
+    timeline = fields.List(fields.Nested(CaseEventOut))
+    tickets = fields.List(fields.Nested(TicketOut))
+    evidence = fields.List(fields.Nested(EvidenceOut))
+
+
+class CaseList(Schema):
+    total = fields.Integer()
+    items = fields.List(fields.Nested(CaseOut))

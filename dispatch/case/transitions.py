@@ -1,0 +1,103 @@
+"""The case loop as one explicit table: (state, action) → next state. Nothing else moves a case."""
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from dispatch.calendar import WorkCalendar
+from dispatch.case.enums import CaseAction, CaseStatus, EventKind, HandlingResult
+from dispatch.case.events import record_event
+from dispatch.case.models import Case
+from dispatch.categories import CategoryTable
+from dispatch.errors import InputError, TransitionRefused
+from dispatch.squad.models import Squad
+
+S, A = CaseStatus, CaseAction
+
+ALLOWED: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
+    (S.REPORTED, A.REGISTER): S.REGISTERED,
+    (S.REPORTED, A.REJECT): S.REJECTED,
+    (S.REGISTERED, A.DISPATCH): S.DISPATCHED,
+    (S.DISPATCHED, A.ACCEPT): S.ACCEPTED,
+    (S.ACCEPTED, A.HANDLE): S.HANDLED,
+    (S.HANDLED, A.VERIFY): S.VERIFIED,
+    (S.HANDLED, A.RETURN): S.DISPATCHED,  # rework (返工): the only way back
+    (S.VERIFIED, A.CLOSE): S.CLOSED,
+}
+
+# Where each action leads when it is allowed: used to name the refused move.
+ACTION_TARGET: dict[CaseAction, CaseStatus] = {action: to for (_, action), to in ALLOWED.items()}
+
+EVENT_OF_ACTION: dict[CaseAction, EventKind] = {
+    A.REGISTER: EventKind.REGISTERED,
+    A.REJECT: EventKind.REJECTED,
+    A.DISPATCH: EventKind.DISPATCHED,
+    A.ACCEPT: EventKind.ACCEPTED,
+    A.HANDLE: EventKind.HANDLED,
+    A.VERIFY: EventKind.VERIFIED,
+    A.RETURN: EventKind.RETURNED,
+    A.CLOSE: EventKind.CLOSED,
+}
+
+
+def next_status(status: CaseStatus, action: CaseAction) -> CaseStatus:
+    """The state `action` leads to from `status`, or TransitionRefused naming both states."""
+    try:
+        return ALLOWED[(status, action)]
+    except KeyError:
+        raise TransitionRefused(action.value, status.value, ACTION_TARGET[action].value) from None
+
+
+def transition(
+    *,
+    session: Session,
+    case: Case,
+    action: CaseAction,
+    actor: str,
+    now: dt.datetime,
+    calendar: WorkCalendar,
+    categories: CategoryTable,
+    note: str | None = None,
+    reason: str | None = None,
+    result: str | None = None,
+    squad_code: str | None = None,
+) -> None:
+    """Move `case` by `action`: check, stamp the stage's time and write the timeline row."""
+    from_status = CaseStatus(case.status)
+    to_status = next_status(from_status, action)
+    data: dict[str, str] = {}
+    if action in (A.REJECT, A.RETURN):
+        if not (reason and reason.strip()):
+            raise InputError("reason", f"a reason is required to {action.value} a case")
+        data["reason"] = reason
+    if action is A.REGISTER:
+        case.registered_at = now
+        limit_h = categories.by_code[case.category].time_limit_h
+        case.deadline_at = calendar.add_hours(now, limit_h)
+        data["deadline_at"] = case.deadline_at.isoformat()
+    elif action is A.REJECT:
+        case.rejected_at, case.reject_reason = now, reason
+    elif action is A.DISPATCH:
+        if squad_code is not None:
+            if session.get(Squad, squad_code) is None:
+                raise InputError("squad", f"unknown squad '{squad_code}'")
+            case.squad_code = squad_code
+        case.dispatched_at = now
+        data["squad"] = case.squad_code
+    elif action is A.ACCEPT:
+        case.accepted_at = now
+    elif action is A.HANDLE:
+        if result not in set(HandlingResult):
+            raise InputError("result", f"handling result must be one of {', '.join(HandlingResult)}")
+        case.handled_at, case.handling_result = now, result
+        data["result"] = result
+    elif action is A.VERIFY:
+        case.verified_at = now
+    elif action is A.RETURN:
+        case.rework_count += 1
+        case.handled_at, case.handling_result = None, None
+        case.dispatched_at = now
+    elif action is A.CLOSE:
+        case.closed_at = now
+    case.status = to_status.value
+    record_event(session=session, case=case, kind=EVENT_OF_ACTION[action], actor=actor, at=now,
+                 from_status=from_status, to_status=to_status, note=note, data=data)

@@ -1,0 +1,15 @@
+"""What the dispatch services need besides a session, built once per process."""
+from dataclasses import dataclass
+
+from config.dispatch import DispatchConfig
+from dispatch.calendar import WorkCalendar
+from dispatch.categories import CategoryTable
+from grid.cells import UnitGrid
+
+
+@dataclass
+class DispatchContext:
+    config: DispatchConfig
+    categories: CategoryTable
+    calendar: WorkCalendar
+    grid: UnitGrid | None  # None until a city grid has been built
