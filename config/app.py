@@ -11,6 +11,7 @@ class AppConfig(StrictModel):
     port: int = Field(5000, ge=1, le=65535, description="port the web server listens on")
     language: Literal["zh-CN", "en"] = Field("zh-CN", description="default UI language")
     max_body_bytes: int = Field(1_048_576, ge=1024, le=100_000_000, description="largest request body accepted")
+    max_upload_bytes: int = Field(10_485_760, ge=1024, le=200_000_000, description="largest photo upload accepted")
     instance_dir: str = Field("var", description="folder for the SQLite file and evidence")
     secret_key: str | None = Field(None, description="session signing key; from GRIDPATROL_SECRET_KEY")
 

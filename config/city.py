@@ -14,3 +14,4 @@ class CityConfig(StrictModel):
     district_field: str = Field("adcode", description="property holding the district code")
     name_field: str = Field("name", description="property holding the district name")
     cell_size_m: float = Field(250, ge=10, le=5000, description="unit grid cell edge in metres")
+    demo_accounts: bool = Field(True, description="with the demo city, create demo users and tokens")

@@ -10,6 +10,7 @@ from config.app import AppConfig, DatabaseConfig, RedisConfig
 from config.base import StrictModel
 from config.city import CityConfig
 from config.dispatch import CalendarConfig, DispatchConfig
+from config.map import MapConfig
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = ROOT_DIR / "config" / "default.yaml"
@@ -22,6 +23,7 @@ class Settings(StrictModel):
     city: CityConfig = Field(default_factory=CityConfig)
     dispatch: DispatchConfig = Field(default_factory=DispatchConfig)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
+    map: MapConfig = Field(default_factory=MapConfig)
 
     def path(self, relative: str) -> Path:
         """A settings path resolved against the repository root."""

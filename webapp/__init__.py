@@ -1,0 +1,38 @@
+"""The web edge: REST API, live push and commands over the dispatch domain."""
+import secrets
+
+from flask import Flask
+from flask_smorest import Api
+
+import config
+from config import Settings
+from webapp.api import register_api
+from webapp.cli import register_cli
+from webapp.errors import register_error_handlers
+from webapp.extensions import socketio
+from webapp.live import push_case_event
+from webapp.platform import Platform, build_platform, init_app
+
+
+def create_app(settings: Settings | None = None, platform: Platform | None = None) -> Flask:
+    """Build the app; tests pass their own settings (or a platform already built on them)."""
+    settings = platform.settings if platform else settings or config.load()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.app.secret_key or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=settings.app.max_body_bytes,
+        API_TITLE="GridPatrol 网格巡查调度平台",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.json.ensure_ascii = False
+    platform = platform or build_platform(settings)
+    init_app(app, platform)
+    register_api(Api(app))
+    register_error_handlers(app)
+    register_cli(app)
+    socketio.init_app(app, message_queue=settings.redis.url, async_mode="threading")
+    platform.bus.subscribe(push_case_event)
+    return app

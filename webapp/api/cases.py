@@ -1,0 +1,87 @@
+"""Cases: list and filter, one case with its timeline, transitions, split."""
+from flask_smorest import Blueprint, abort
+
+from dispatch.account.enums import Role
+from dispatch.account.policy import can_act, can_view_squad, visible_squad
+from dispatch.case.events import commit_and_publish
+from dispatch.case.models import Case
+from dispatch.case.schemas import CaseDetailOut, CaseList, CaseOut, CaseQuery, SplitIn, TransitionIn
+from dispatch.case.service import case_detail_view, case_view, get_case, list_cases, split_ticket
+from dispatch.case.transitions import transition
+from dispatch.db import utcnow
+from webapp.api.tickets import reveal_contact
+from webapp.auth import principal, requires
+from webapp.platform import current_platform, db_session
+
+blp = Blueprint("cases", __name__, description="Cases (案件) through the closed loop")
+
+
+def visible_case(case_id: int, *, for_update: bool = False) -> Case:
+    """The case, if the principal's squad (or the centre) may see it; 403 otherwise."""
+    case = get_case(session=db_session(), case_id=case_id, for_update=for_update)
+    if not can_view_squad(principal(), case.squad_code):
+        abort(403, message=f"case {case_id} belongs to another squad")
+    return case
+
+
+def detail(case: Case) -> dict:
+    platform = current_platform()
+    return case_detail_view(session=db_session(), case=case, categories=platform.ctx.categories,
+                            reveal_contact=reveal_contact())
+
+
+@blp.route("", methods=["GET"])
+@requires()
+@blp.arguments(CaseQuery, location="query")
+@blp.response(200, CaseList)
+def list_(filters: dict):
+    """Cases newest first, filtered by state, squad, cell, category, overdue and reporting time."""
+    own_squad = visible_squad(principal())
+    if own_squad is not None:
+        if filters.get("squad") not in (None, own_squad):
+            abort(403, message="squad members see their own squad's cases only")
+        filters = {**filters, "squad": own_squad}
+    total, cases = list_cases(session=db_session(), filters=filters)
+    categories = current_platform().ctx.categories
+    return {"total": total, "items": [case_view(case, categories) for case in cases]}
+
+
+@blp.route("/<int:case_id>", methods=["GET"])
+@requires()
+@blp.response(200, CaseDetailOut)
+def get(case_id: int):
+    """One case with its timeline, tickets and evidence (一案一档)."""
+    return detail(visible_case(case_id))
+
+
+@blp.route("/<int:case_id>/transitions", methods=["POST"])
+@requires()
+@blp.arguments(TransitionIn)
+@blp.response(200, CaseDetailOut)
+@blp.alt_response(409, description="the action is not allowed from the case's state")
+def move(body: dict, case_id: int):
+    """Register, reject, dispatch, accept, handle, verify, return for rework, or close."""
+    platform, session = current_platform(), db_session()
+    case = visible_case(case_id, for_update=True)
+    if not can_act(principal(), body["action"], case.squad_code):
+        abort(403, message=f"role '{principal().role.value}' may not {body['action'].value} this case")
+    transition(session=session, case=case, action=body["action"], actor=principal().name, now=utcnow(),
+               calendar=platform.ctx.calendar, categories=platform.ctx.categories, note=body.get("note"),
+               reason=body.get("reason"), result=body["result"].value if body.get("result") else None,
+               squad_code=body.get("squad"))
+    commit_and_publish(session, platform.bus)
+    return detail(case)
+
+
+@blp.route("/<int:case_id>/split", methods=["POST"])
+@requires(Role.ADMIN, Role.DISPATCHER)
+@blp.arguments(SplitIn)
+@blp.response(201, CaseOut)
+def split(body: dict, case_id: int):
+    """Take a wrongly merged ticket out into a case of its own."""
+    platform, session = current_platform(), db_session()
+    case = get_case(session=session, case_id=case_id, for_update=True)
+    new_case = split_ticket(session=session, case=case, ticket_id=body["ticket_id"],
+                            categories=platform.ctx.categories, actor=principal().name, now=utcnow())
+    commit_and_publish(session, platform.bus)
+    return case_view(new_case, platform.ctx.categories)

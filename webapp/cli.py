@@ -1,0 +1,123 @@
+"""Commands: serve the platform, build a city grid from a boundary file."""
+import click
+from flask import Flask, current_app
+from tqdm import tqdm
+
+from dispatch.account.enums import Role
+from dispatch.account.service import create_user, issue_token
+from dispatch.errors import InputError
+from dispatch.squad.service import store_grid
+from dispatch.ticket.enums import TicketSource
+from grid.boundary import read_boundary
+from grid.cells import build_cells
+from grid.crs import CoordSys
+from grid.squads import assign_by_district
+from webapp.demo import read_demo_credentials
+from webapp.extensions import socketio
+from webapp.platform import current_platform
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(serve)
+    app.cli.add_command(grid_group)
+    app.cli.add_command(users_group)
+    app.cli.add_command(tokens_group)
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="listen address (default: app.host in the settings)")
+@click.option("--port", type=int, default=None, help="port (default: app.port in the settings)")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the platform (REST API and live push)."""
+    platform = current_platform()
+    host, port = host or platform.settings.app.host, port or platform.settings.app.port
+    grid = platform.ctx.grid
+    click.echo(f"GridPatrol · {platform.settings.city.name} · {len(grid) if grid else 0} cells")
+    click.echo(f"Database: {platform.engine.url.render_as_string(hide_password=True)}")
+    credentials = read_demo_credentials(platform.settings.path(platform.settings.app.instance_dir))
+    if credentials is not None:
+        click.echo("Demo accounts (username / password):")
+        for username, account in credentials["users"].items():
+            click.echo(f"  {username:<16} {account['password']:<14} {account['role']} {account['squad'] or ''}")
+        for name, token in credentials["tokens"].items():
+            click.echo(f"  token {name}: {token}")
+    click.echo(f"Serving on http://{host}:{port}/  (API: /api/openapi.json)")
+    socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)
+
+
+@click.group("grid")
+def grid_group() -> None:
+    """City grid commands."""
+
+
+@grid_group.command("build")
+@click.argument("boundary", type=click.Path(exists=True, dir_okay=False))
+@click.option("--crs", "crs_name", required=True,
+              help="CRS of the file's coordinates: wgs84, gcj02 or bd09 (DataV/Amap files are gcj02)")
+@click.option("--cell-size", type=float, default=None, help="cell edge in metres (default: city.cell_size_m)")
+@click.option("--district-field", default=None, help="property with the district code (default: city.district_field)")
+@click.option("--name-field", default=None, help="property with the district name (default: city.name_field)")
+def build(boundary: str, crs_name: str, cell_size: float | None, district_field: str | None,
+          name_field: str | None) -> None:
+    """Cut BOUNDARY into unit grid cells, one squad per district, and store them."""
+    platform = current_platform()
+    city = platform.settings.city
+    try:
+        crs = CoordSys.parse(crs_name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--crs") from exc
+    districts = read_boundary(boundary, crs=crs, district_field=district_field or city.district_field,
+                              name_field=name_field or city.name_field)
+    with tqdm(desc="cutting cells", unit="row") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        cells = build_cells(districts, cell_size_m=cell_size or city.cell_size_m, district_field="district_code",
+                            progress=progress)
+    cells, squads = assign_by_district(cells, [])
+    with platform.sessions() as session:
+        store_grid(session=session, cells=cells, squads=squads)
+        session.commit()
+    click.echo(f"{len(cells)} cells, {len(squads)} squads stored")
+
+
+@click.group("users")
+def users_group() -> None:
+    """Accounts."""
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.ADMIN.value, show_default=True)
+@click.option("--squad", default=None, help="the squad of a squad_leader or officer")
+@click.option("--name", "display_name", default=None, help="display name")
+@click.password_option(help="the password (asked for when not given)")
+def create_user_command(username: str, role: str, squad: str | None, display_name: str | None, password: str) -> None:
+    """Create an account, e.g. the first admin: `users create admin`."""
+    with current_platform().sessions() as session:
+        try:
+            create_user(session=session, username=username, password=password, role=Role(role), squad_code=squad,
+                        display_name=display_name)
+        except InputError as exc:
+            raise click.BadParameter(exc.message, param_hint=exc.field) from exc
+        session.commit()
+    click.echo(f"created {role} '{username}'")
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """Bearer tokens for machine clients (hotline gateways, vision workers)."""
+
+
+@tokens_group.command("create")
+@click.argument("name")
+@click.option("--source", "sources", multiple=True, required=True,
+              type=click.Choice([s.value for s in TicketSource]), help="a source the token may submit as")
+def create_token_command(name: str, sources: tuple[str, ...]) -> None:
+    """Issue a token; it is printed once and only its hash is kept."""
+    with current_platform().sessions() as session:
+        token = issue_token(session=session, name=name, sources=[TicketSource(s) for s in sources])
+        session.commit()
+    click.echo(token)

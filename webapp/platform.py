@@ -1,0 +1,72 @@
+"""The long-lived parts of one GridPatrol process: storage, the dispatch context, the bus."""
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Settings
+from dispatch.bus import Bus, make_bus
+from dispatch.calendar import WorkCalendar
+from dispatch.categories import CategoryTable
+from dispatch.context import DispatchContext
+from dispatch.db import make_engine, make_session_factory, migrate
+from dispatch.squad.service import load_unit_grid
+from webapp.demo import seed_demo
+
+EXTENSION_KEY = "gridpatrol"
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    ctx: DispatchContext
+    bus: Bus
+
+    def reload_grid(self) -> None:
+        with self.sessions() as session:
+            self.ctx.grid = load_unit_grid(session=session)
+
+
+def build_platform(settings: Settings) -> Platform:
+    """Migrate the database, make sure a city grid exists, and wire the dispatch context."""
+    engine = make_engine(settings.database.url)
+    migrate(engine)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        grid = load_unit_grid(session=session)
+    if grid is None and settings.city.source == "demo":
+        seed_demo(sessions, settings.path(settings.app.instance_dir), with_accounts=settings.city.demo_accounts)
+        with sessions() as session:
+            grid = load_unit_grid(session=session)
+    ctx = DispatchContext(
+        config=settings.dispatch,
+        categories=CategoryTable.from_yaml(settings.path(settings.dispatch.categories_file)),
+        calendar=WorkCalendar(settings.calendar),
+        grid=grid,
+    )
+    return Platform(settings=settings, engine=engine, sessions=sessions, ctx=ctx, bus=make_bus(settings.redis.url))
+
+
+def init_app(app: Flask, platform: Platform) -> None:
+    app.extensions[EXTENSION_KEY] = platform
+    app.teardown_appcontext(close_session)
+
+
+def current_platform() -> Platform:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def db_session() -> Session:
+    """The request's database session, opened on first use and closed on teardown."""
+    if "db_session" not in g:
+        g.db_session = current_platform().sessions()
+    return g.db_session
+
+
+def close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

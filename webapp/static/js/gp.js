@@ -1,0 +1,319 @@
+/* GridPatrol pages: shared helpers (words, API calls, live push with catch-up, maps, toasts). */
+(function () {
+  "use strict";
+  var bootTag = document.getElementById("gp-boot");
+  var boot = bootTag ? JSON.parse(bootTag.textContent) : {messages: {}, lang: "zh-CN"};
+  var GP = {boot: boot, categories: [], categoryIndex: {}};
+
+  GP.t = function (key, values) {
+    var text = boot.messages[key] || key;
+    if (values) {
+      Object.keys(values).forEach(function (name) { text = text.split("{" + name + "}").join(String(values[name])); });
+    }
+    return text;
+  };
+
+  GP.el = function (tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      var value = attrs[name];
+      if (value === null || value === undefined || value === false) return;
+      if (name === "text") node.textContent = value;
+      else if (name === "className") node.className = value;
+      else if (name.slice(0, 2) === "on") node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : value);
+    });
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined) return;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  };
+
+  GP.api = function (method, url, body) {
+    var init = {method: method, credentials: "same-origin", headers: {"Accept": "application/json"}};
+    if (body instanceof FormData) init.body = body;
+    else if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(url, init).then(function (response) {
+      if (response.status === 401) { window.location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search); }
+      if (response.status === 204) return null;
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          var detail = data.message || response.statusText;
+          if (data.errors && data.errors.json) detail += " " + JSON.stringify(data.errors.json);
+          var error = new Error(detail);
+          error.status = response.status;
+          throw error;
+        }
+        return data;
+      });
+    });
+  };
+
+  // Category colours: distinct, readable on a plain or tiled map, assigned by the table's order.
+  var PALETTE = ["#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+                 "#bcbd22", "#7f7f7f"];
+  GP.loadCategories = function () {
+    return GP.api("GET", "/api/categories").then(function (list) {
+      GP.categories = list;
+      list.forEach(function (category, index) {
+        category.color = PALETTE[index % PALETTE.length];
+        GP.categoryIndex[category.code] = category;
+      });
+      return list;
+    });
+  };
+  GP.categoryName = function (code) {
+    var category = GP.categoryIndex[code];
+    if (!category) return code;
+    return boot.lang === "en" ? category.name_en : category.name_zh;
+  };
+  GP.categoryColor = function (code) {
+    var category = GP.categoryIndex[code];
+    return category ? category.color : "#555";
+  };
+  GP.squadName = function (code) {
+    var squads = boot.squads || [];
+    for (var i = 0; i < squads.length; i++) if (squads[i].code === code) return squads[i].name;
+    return code || "";
+  };
+
+  var timeFormat = new Intl.DateTimeFormat(boot.lang === "en" ? "en-GB" : "zh-CN", {
+    timeZone: boot.timezone || "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit",
+    minute: "2-digit", hour12: false});
+  GP.time = function (iso) { return iso ? timeFormat.format(new Date(iso)) : GP.t("common.none"); };
+  GP.percent = function (ratio) { return ratio === null || ratio === undefined ? GP.t("common.none") : (ratio * 100).toFixed(1) + "%"; };
+
+  GP.OPEN = ["reported", "registered", "dispatched", "accepted", "handled", "verified"];
+  // The case loop (dispatch/case/transitions.py) and who may move it (dispatch/account/policy.py).
+  GP.NEXT = {reported: ["register", "reject"], registered: ["dispatch"], dispatched: ["accept"],
+             accepted: ["handle"], handled: ["verify", "return"], verified: ["close"]};
+  GP.RESULTS = ["persuaded", "simple_penalty", "general_procedure", "not_found"];
+  GP.mayAct = function (action, squadCode) {
+    var me = boot.me;
+    if (action === "accept" || action === "handle") {
+      return me.role === "admin" || ((me.role === "squad_leader" || me.role === "officer") && me.squad_code === squadCode);
+    }
+    return me.role === "admin" || me.role === "dispatcher";
+  };
+  GP.actionsFor = function (kase) {
+    return (GP.NEXT[kase.status] || []).filter(function (action) { return GP.mayAct(action, kase.squad_code); });
+  };
+
+  /* A form for one transition: reason (reject/return), result (handle), squad (dispatch), note. */
+  GP.actionForm = function (kase, action, done) {
+    var form = GP.el("form", {className: "action-form"});
+    if (action === "reject" || action === "return") {
+      form.appendChild(GP.el("label", {}, [GP.t("field.reason"), GP.el("input", {name: "reason", required: true})]));
+    }
+    if (action === "handle") {
+      var select = GP.el("select", {name: "result", required: true});
+      GP.RESULTS.forEach(function (result) { select.appendChild(GP.el("option", {value: result, text: GP.t("result." + result)})); });
+      form.appendChild(GP.el("label", {}, [GP.t("field.result"), select]));
+      form.appendChild(GP.el("label", {}, [GP.t("field.photo"),
+        GP.el("input", {name: "photo", type: "file", accept: "image/jpeg,image/png,image/webp", capture: "environment"})]));
+    }
+    if (action === "dispatch") {
+      var squads = GP.el("select", {name: "squad"}, [GP.el("option", {value: "", text: GP.t("console.default_squad") + " (" + GP.squadName(kase.squad_code) + ")"})]);
+      (boot.squads || []).forEach(function (squad) { squads.appendChild(GP.el("option", {value: squad.code, text: squad.name})); });
+      form.appendChild(GP.el("label", {}, [GP.t("console.dispatch_to"), squads]));
+    }
+    form.appendChild(GP.el("label", {}, [GP.t("field.note"), GP.el("input", {name: "note"})]));
+    var error = GP.el("p", {className: "error", hidden: true});
+    form.appendChild(error);
+    form.appendChild(GP.el("div", {className: "buttons"}, [
+      GP.el("button", {type: "submit", className: "primary", text: GP.t("action." + action)}),
+      GP.el("button", {type: "button", className: "secondary", text: GP.t("common.cancel"),
+                       onclick: function () { form.remove(); }})]));
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var data = new FormData(form);
+      var body = {action: action};
+      ["reason", "result", "squad", "note"].forEach(function (name) { if (data.get(name)) body[name] = data.get(name); });
+      form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+      var photo = data.get("photo");
+      var upload = Promise.resolve();
+      if (photo && photo.size) {
+        var photoForm = new FormData();
+        photoForm.append("photo", photo);
+        photoForm.append("caption", GP.t("result." + body.result));
+        upload = GP.api("POST", "/api/cases/" + kase.id + "/evidence", photoForm);
+      }
+      upload.then(function () { return GP.api("POST", "/api/cases/" + kase.id + "/transitions", body); })
+        .then(function (updated) { form.remove(); if (done) done(updated); })
+        .catch(function (failure) {
+          error.textContent = GP.t("common.error", {message: failure.message});
+          error.hidden = false;
+          form.querySelectorAll("button").forEach(function (button) { button.disabled = false; });
+        });
+    });
+    return form;
+  };
+
+  GP.actionButtons = function (kase, container, done) {
+    container.innerHTML = "";
+    var actions = GP.actionsFor(kase);
+    actions.forEach(function (action) {
+      container.appendChild(GP.el("button", {className: "action action-" + action, "data-action": action,
+        text: GP.t("action." + action), onclick: function () {
+          var open = container.querySelector(".action-form");
+          if (open) open.remove();
+          container.appendChild(GP.actionForm(kase, action, done));
+        }}));
+    });
+    return actions.length;
+  };
+
+  /* Live push: every (re)connect asks for what happened since the last event seen. */
+  GP.live = function (onEvent) {
+    var lastId = boot.last_event_id || 0;
+    var indicator = document.getElementById("live-state");
+    function deliver(event) {
+      if (event.id <= lastId) return;  // already seen (catch-up and push may overlap)
+      lastId = event.id;
+      onEvent(event);
+    }
+    function setState(up) {
+      if (!indicator) return;
+      indicator.className = "live-state " + (up ? "on" : "off");
+      indicator.title = GP.t(up ? "live.connected" : "live.disconnected");
+    }
+    var socket = io({withCredentials: true});
+    function catchUp() {
+      socket.emit("catch_up", {after_id: lastId}, function (answer) {
+        if (!answer || answer.error) return;
+        answer.events.forEach(deliver);
+        if (!answer.complete) catchUp();
+      });
+    }
+    socket.on("connect", function () { setState(true); catchUp(); });
+    socket.on("disconnect", function () { setState(false); });
+    socket.on("case_event", deliver);
+    GP.socket = socket;
+    return socket;
+  };
+
+  GP.toast = function (text, kind) {
+    var box = document.getElementById("toasts");
+    if (!box) return null;
+    var toast = GP.el("div", {className: "toast " + (kind || ""), role: "status", text: text});
+    box.appendChild(toast);
+    setTimeout(function () { toast.classList.add("leaving"); }, 6000);
+    setTimeout(function () { toast.remove(); }, 6600);
+    return toast;
+  };
+
+  var audio = null;
+  /* A short two-tone beep made with WebAudio: no sound file to ship. Browsers may hold audio until a first click. */
+  GP.beep = function () {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      if (audio.state === "suspended") audio.resume();
+      [880, 1320].forEach(function (frequency, index) {
+        var oscillator = audio.createOscillator();
+        var gain = audio.createGain();
+        var start = audio.currentTime + index * 0.15;
+        oscillator.frequency.value = frequency;
+        gain.gain.setValueAtTime(0.2, start);
+        gain.gain.exponentialRampToValueAtTime(0.001, start + 0.14);
+        oscillator.connect(gain).connect(audio.destination);
+        oscillator.start(start);
+        oscillator.stop(start + 0.15);
+      });
+    } catch (ignored) { /* no audio device: the toast still shows */ }
+  };
+  document.addEventListener("click", function () { if (audio && audio.state === "suspended") audio.resume(); });
+
+  /* WGS-84 ↔ GCJ-02 (the standard public formula, as grid/crs.py). Only used when the tiles are GCJ-02. */
+  var A = 6378245.0, EE = 0.00669342162296594323;
+  function outOfChina(lon, lat) { return lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271; }
+  function delta(lon, lat) {
+    var x = lon - 105.0, y = lat - 35.0, PI = Math.PI;
+    var common = (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    var dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x)) + common +
+      (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0 +
+      (160.0 * Math.sin(y / 12.0 * PI) + 320.0 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
+    var dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x)) + common +
+      (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0 +
+      (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
+    var radLat = lat / 180.0 * PI, magic = 1 - EE * Math.sin(radLat) * Math.sin(radLat);
+    dlat = dlat * 180.0 / ((A * (1 - EE)) / (magic * Math.sqrt(magic)) * PI);
+    dlon = dlon * 180.0 / (A / Math.sqrt(magic) * Math.cos(radLat) * PI);
+    return outOfChina(lon, lat) ? [0, 0] : [dlon, dlat];
+  }
+  GP.wgsToGcj = function (lon, lat) { var d = delta(lon, lat); return [lon + d[0], lat + d[1]]; };
+  GP.gcjToWgs = function (lon, lat) {
+    var wlon = lon, wlat = lat;
+    for (var i = 0; i < 30; i++) {  // fixed-point inverse, far below a centimetre
+      var g = GP.wgsToGcj(wlon, wlat), elon = g[0] - lon, elat = g[1] - lat;
+      wlon -= elon; wlat -= elat;
+      if (Math.abs(elon) < 1e-10 && Math.abs(elat) < 1e-10) break;
+    }
+    return [wlon, wlat];
+  };
+  var gcjTiles = boot.map && boot.map.tile_url && boot.map.tile_crs === "gcj02";
+  /* WGS-84 data → the map's drawing coordinates, and a click back to WGS-84. */
+  GP.toMap = function (lon, lat) {
+    var p = gcjTiles ? GP.wgsToGcj(lon, lat) : [lon, lat];
+    return L.latLng(p[1], p[0]);
+  };
+  GP.fromMap = function (latlng) {
+    var p = gcjTiles ? GP.gcjToWgs(latlng.lng, latlng.lat) : [latlng.lng, latlng.lat];
+    return {lon: p[0], lat: p[1], crs: "wgs84"};
+  };
+
+  GP.makeMap = function (element, options) {
+    var map = L.map(element, Object.assign({maxZoom: (boot.map && boot.map.max_zoom) || 19, zoomSnap: 0.25}, options || {}));
+    if (boot.map && boot.map.tile_url) {
+      L.tileLayer(boot.map.tile_url, {maxZoom: boot.map.max_zoom, attribution: boot.map.attribution || ""}).addTo(map);
+    } else {
+      map.getContainer().classList.add("no-base-map");
+    }
+    return map;
+  };
+  GP.loadGrid = function (squad) {
+    return GP.api("GET", "/api/grid" + (squad ? "?squad=" + encodeURIComponent(squad) : ""));
+  };
+  GP.gridLayer = function (collection, style) {
+    return L.geoJSON(collection, {
+      style: style,
+      coordsToLatLng: function (coords) { return GP.toMap(coords[0], coords[1]); }
+    });
+  };
+
+  GP.caseIcon = function (kase) {
+    var classes = "case-pin" + (kase.overdue ? " overdue" : "") + " status-" + kase.status;
+    return L.divIcon({
+      className: "case-icon",
+      html: '<span class="' + classes + '" data-case-id="' + Number(kase.id) + '" style="background:' +
+        GP.categoryColor(kase.category) + '"></span>',
+      iconSize: [18, 18], iconAnchor: [9, 9], popupAnchor: [0, -8]
+    });
+  };
+
+  GP.legend = function (map) {
+    var control = L.control({position: "bottomright"});
+    control.onAdd = function () {
+      var box = GP.el("div", {className: "legend"}, [GP.el("strong", {text: GP.t("map.legend")})]);
+      GP.categories.forEach(function (category) {
+        box.appendChild(GP.el("div", {className: "legend-row"}, [
+          GP.el("span", {className: "swatch", style: "background:" + category.color}), GP.categoryName(category.code)]));
+      });
+      box.appendChild(GP.el("div", {className: "legend-row"}, [GP.el("span", {className: "swatch overdue-ring"}), GP.t("console.overdue")]));
+      return box;
+    };
+    control.addTo(map);
+    return control;
+  };
+
+  var logout = document.getElementById("logout");
+  if (logout) {
+    logout.addEventListener("click", function () {
+      GP.api("POST", "/api/auth/logout").finally(function () { window.location.href = "/login"; });
+    });
+  }
+  window.GP = GP;
+})();
