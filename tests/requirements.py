@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+POSTGRES_ADMIN_URL = os.environ.get("GRIDPATROL_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_TEST_URL = os.environ.get("GRIDPATROL_TEST_REDIS", "redis://127.0.0.1:6379/15")
 SHARED_DIR = Path(os.environ.get("GRIDPATROL_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
 
 

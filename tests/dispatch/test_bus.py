@@ -1,0 +1,46 @@
+"""The event bus in process and over a real Redis."""
+import time
+
+import pytest
+import redis
+
+from dispatch.bus import InProcessBus, RedisBus
+from tests.requirements import REDIS_TEST_URL, missing
+
+
+def test_in_process_bus_delivers_to_every_subscriber_despite_a_broken_one() -> None:
+    bus = InProcessBus()
+    received: list[dict] = []
+
+    def broken(_message: dict) -> None:
+        raise RuntimeError("subscriber bug")
+
+    bus.subscribe(broken)
+    bus.subscribe(received.append)
+    bus.publish({"id": 1})
+    assert received == [{"id": 1}]
+
+
+@pytest.fixture
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url(REDIS_TEST_URL).ping()
+    except redis.RedisError as exc:
+        missing(f"Redis at {REDIS_TEST_URL} ({exc.__class__.__name__})")
+    return REDIS_TEST_URL
+
+
+def test_redis_bus_reaches_a_subscriber_in_another_connection(redis_url: str) -> None:
+    channel = f"gridpatrol:test:{time.time_ns()}"
+    publisher, subscriber = RedisBus(redis_url, channel), RedisBus(redis_url, channel)
+    received: list[dict] = []
+    subscriber.subscribe(received.append)
+    try:
+        deadline = time.monotonic() + 5
+        while not received and time.monotonic() < deadline:  # until the subscription is live
+            publisher.publish({"id": 7, "kind": "created", "note": "占道经营"})
+            time.sleep(0.05)
+        assert received and received[0] == {"id": 7, "kind": "created", "note": "占道经营"}
+    finally:
+        publisher.stop()
+        subscriber.stop()
