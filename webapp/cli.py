@@ -1,4 +1,6 @@
-"""Commands: serve the platform, build a city grid from a boundary file."""
+"""Commands: serve the platform, build a city grid, create accounts and tokens."""
+import os
+
 import click
 from flask import Flask, current_app
 from tqdm import tqdm
@@ -42,6 +44,8 @@ def serve(host: str | None, port: int | None) -> None:
         for name, token in credentials["tokens"].items():
             click.echo(f"  token {name}: {token}")
     click.echo(f"Serving on http://{host}:{port}/  (API: /api/openapi.json)")
+    # FlaskGroup marks the process as "run from the CLI", which makes app.run() a no-op; this command *is* the server.
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
     socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)
 
 
