@@ -3,6 +3,7 @@ import os
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from tqdm import tqdm
 
 from dispatch.account.enums import Role
@@ -27,6 +28,7 @@ def register_cli(app: Flask) -> None:
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default=None, help="listen address (default: app.host in the settings)")
 @click.option("--port", type=int, default=None, help="port (default: app.port in the settings)")
 def serve(host: str | None, port: int | None) -> None:
@@ -49,7 +51,7 @@ def serve(host: str | None, port: int | None) -> None:
     socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)
 
 
-@click.group("grid")
+@click.group("grid", cls=AppGroup)
 def grid_group() -> None:
     """City grid commands."""
 
@@ -75,8 +77,7 @@ def build(boundary: str, crs_name: str, cell_size: float | None, district_field:
     with tqdm(desc="cutting cells", unit="row") as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total
-            bar.n = done
-            bar.refresh()
+            bar.update(done - bar.n)
 
         cells = build_cells(districts, cell_size_m=cell_size or city.cell_size_m, district_field="district_code",
                             progress=progress)
@@ -87,7 +88,7 @@ def build(boundary: str, crs_name: str, cell_size: float | None, district_field:
     click.echo(f"{len(cells)} cells, {len(squads)} squads stored")
 
 
-@click.group("users")
+@click.group("users", cls=AppGroup)
 def users_group() -> None:
     """Accounts."""
 
@@ -110,7 +111,7 @@ def create_user_command(username: str, role: str, squad: str | None, display_nam
     click.echo(f"created {role} '{username}'")
 
 
-@click.group("tokens")
+@click.group("tokens", cls=AppGroup)
 def tokens_group() -> None:
     """Bearer tokens for machine clients (hotline gateways, vision workers)."""
 
