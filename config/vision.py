@@ -1,0 +1,138 @@
+"""Vision settings (config/vision.yaml) and per-camera zone files (config/zones/*.yaml)."""
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import Field, field_validator
+
+from config.base import StrictModel
+
+VISION_FILE = Path(__file__).resolve().parent / "vision.yaml"
+
+Kind = Literal["vehicle", "person", "vending_signal", "vendor"]
+Rule = Literal["illegal_parking", "street_vending"]
+Point = tuple[float, float]
+
+
+class DetectorConfig(StrictModel):
+    model: str = Field("yolo11n.pt", min_length=1, description="model path (.pt, ONNX, OpenVINO folder, engine) or Triton URL")
+    device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?|\d+)$", description="inference device: cpu, cuda or cuda:N")
+    imgsz: int = Field(640, ge=32, le=4096, multiple_of=32, description="inference image size in pixels")
+    conf: float = Field(0.1, ge=0.01, le=1.0, description="lowest confidence kept; ByteTrack uses the weak ones too")
+    iou: float = Field(0.7, gt=0.0, le=1.0, description="NMS IoU threshold")
+    agnostic_nms: bool = Field(True, description="one box per object across classes (car and truck on one car)")
+    class_map: dict[str, Kind] = Field(
+        {"car": "vehicle", "person": "person"}, min_length=1, description="model class name -> kind"
+    )
+
+
+class TrackerConfig(StrictModel):
+    track_high_thresh: float = Field(0.25, ge=0.0, le=1.0, description="first-stage match confidence")
+    track_low_thresh: float = Field(0.1, ge=0.0, le=1.0, description="second-stage (weak box) confidence")
+    new_track_thresh: float = Field(0.25, ge=0.0, le=1.0, description="confidence needed to start a track")
+    match_thresh: float = Field(0.8, gt=0.0, le=1.0, description="association cost threshold (1 - IoU)")
+    fuse_score: bool = Field(True, description="weigh IoU by detection confidence when matching")
+    lost_track_s: float = Field(10.0, gt=0.0, le=600.0, description="seconds a lost track may come back")
+    tracked_kinds: list[Kind] = Field(["vehicle", "person", "vendor"], min_length=1, description="kinds given track ids")
+
+
+class PresenceConfig(StrictModel):
+    enter_frames: int = Field(2, ge=1, le=50, description="consecutive analysed frames inside before present")
+    leave_frames: int = Field(2, ge=1, le=50, description="consecutive analysed frames outside before absent")
+
+
+class DwellConfig(StrictModel):
+    lost_grace_s: float = Field(5.0, ge=0.0, le=600.0, description="seconds a stay may go unseen (occlusion) before it ends")
+    vending_radius: float = Field(
+        1.5, ge=0.0, le=20.0, description="a vending signal this many person-heights from a person counts as a stall"
+    )
+    update_every_s: float = Field(30.0, gt=0.0, le=3600.0, description="seconds between update events of an open event")
+
+
+class EventConfig(StrictModel):
+    categories: dict[Rule, str] = Field(
+        {"illegal_parking": "0505", "street_vending": "0501"}, description="rule -> case category code"
+    )
+
+    @field_validator("categories")
+    @classmethod
+    def every_rule(cls, categories: dict[Rule, str]) -> dict[Rule, str]:
+        missing = {"illegal_parking", "street_vending"} - categories.keys()
+        if missing:
+            raise ValueError(f"no category code for rule(s) {sorted(missing)}")
+        return categories
+
+
+class EvidenceConfig(StrictModel):
+    second_photo_after_s: float = Field(3.0, ge=0.0, le=3600.0, description="seconds between an event's two photos")
+    jpeg_quality: int = Field(90, ge=30, le=100, description="JPEG quality of evidence photos")
+
+
+class VisionConfig(StrictModel):
+    analysis_fps: float = Field(2.0, gt=0.0, le=60.0, description="analysed frames per second of media time")
+    detector: DetectorConfig = Field(default_factory=DetectorConfig)
+    tracker: TrackerConfig = Field(default_factory=TrackerConfig)
+    presence: PresenceConfig = Field(default_factory=PresenceConfig)
+    dwell: DwellConfig = Field(default_factory=DwellConfig)
+    events: EventConfig = Field(default_factory=EventConfig)
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
+
+
+class ZoneConfig(StrictModel):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[\w.-]+$", description="zone id, unique per camera")
+    kind: Literal["no_parking", "no_vending"] = Field(description="which rule the zone enforces")
+    polygon: list[Point] = Field(min_length=3, description="outline in image pixels of the full-size frame")
+    holes: list[list[Point]] = Field([], description="areas inside the outline where the rule does not apply")
+    dwell_s: float = Field(60.0, ge=0.0, le=86400.0, description="seconds stationary inside before an event")
+    stationary_tolerance: float = Field(0.25, gt=0.0, le=1000.0, description="how far the anchor may wander")
+    stationary_unit: Literal["box", "px"] = Field("box", description="tolerance as a fraction of box height, or pixels")
+    requires_vending_signal: bool = Field(True, description="no_vending: a person needs a stall sign or vendor nearby")
+
+    @field_validator("holes")
+    @classmethod
+    def holes_are_polygons(cls, holes: list[list[Point]]) -> list[list[Point]]:
+        if any(len(hole) < 3 for hole in holes):
+            raise ValueError("every hole needs at least 3 points")
+        return holes
+
+
+class CameraZonesConfig(StrictModel):
+    source_id: str = Field(min_length=1, max_length=64, description="the camera these zones belong to")
+    zones: list[ZoneConfig] = Field(min_length=1, description="the camera's zones")
+
+
+def _read_yaml(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: the top level must be a mapping")
+    return data
+
+
+def verify_zone_ids_unique(zones: CameraZonesConfig) -> None:
+    ids = [zone.id for zone in zones.zones]
+    if len(ids) != len(set(ids)):
+        raise ValueError(f"camera {zones.source_id!r}: zone ids repeat: {ids}")
+
+
+def verify_zone_kinds_detected(zones: CameraZonesConfig, vision: VisionConfig) -> None:
+    """A zone's rule needs the class map to name something that rule watches."""
+    kinds = set(vision.detector.class_map.values())
+    watched = {"no_parking": {"vehicle"}, "no_vending": {"person", "vendor"}}
+    for zone in zones.zones:
+        if not watched[zone.kind] & kinds:
+            raise ValueError(f"zone {zone.id!r} ({zone.kind}) needs a class mapped to {sorted(watched[zone.kind])}")
+
+
+def load_vision_config(path: Path = VISION_FILE, overrides: dict | None = None) -> VisionConfig:
+    """config/vision.yaml (or `path`) with `overrides` laid over its top-level sections."""
+    data = _read_yaml(path)
+    for section, values in (overrides or {}).items():
+        data[section] = {**data.get(section, {}), **values} if isinstance(values, dict) else values
+    return VisionConfig.model_validate(data)
+
+
+def load_zones(path: Path, vision: VisionConfig) -> CameraZonesConfig:
+    zones = CameraZonesConfig.model_validate(_read_yaml(path))
+    verify_zone_ids_unique(zones)
+    verify_zone_kinds_detected(zones, vision)
+    return zones

@@ -1,0 +1,52 @@
+"""One Ultralytics detection model, shared by every stream."""
+from pathlib import Path
+
+import numpy as np
+
+from config.vision import DetectorConfig
+from vision.detections import Detections
+
+REMOTE_PREFIXES = ("http://", "https://", "grpc://")
+
+
+class ModelUnavailableError(RuntimeError):
+    """The configured model cannot be loaded; the rest of the platform runs without vision."""
+
+
+class Detector:
+    """Loads `config.model` through `YOLO(path, task="detect")`; `detect(image)` gives mapped Detections."""
+
+    def __init__(self, config: DetectorConfig) -> None:
+        from ultralytics import YOLO  # imported here: torch takes seconds and vision is optional
+
+        self.config = config
+        location = config.model
+        is_remote = location.startswith(REMOTE_PREFIXES)
+        # A bare name like yolo11n.pt is fetched by Ultralytics when online; anything path-like must exist.
+        if not is_remote and ("/" in location or Path(location).suffix != ".pt") and not Path(location).exists():
+            raise ModelUnavailableError(f"detection model not found: {location} (set detector.model to a model path)")
+        try:
+            self.model = YOLO(location, task="detect")
+        except Exception as exc:  # Ultralytics raises many types (download, format, backend): all mean "no model"
+            raise ModelUnavailableError(f"cannot load detection model {location}: {exc}") from exc
+        self.class_names: dict[int, str] = dict(self.model.names)
+        mapped = sorted(set(self.class_names.values()) & config.class_map.keys())
+        if not mapped:
+            raise ModelUnavailableError(
+                f"model {location} has none of the classes in detector.class_map "
+                f"(it knows {sorted(self.class_names.values())[:10]}...)"
+            )
+        self.mapped_class_names = mapped
+
+    def detect(self, image: np.ndarray) -> Detections:
+        """Boxes of the mapped classes in one BGR image."""
+        result = self.model.predict(
+            image,
+            imgsz=self.config.imgsz,
+            conf=self.config.conf,
+            iou=self.config.iou,
+            agnostic_nms=self.config.agnostic_nms,
+            device=self.config.device,
+            verbose=False,
+        )[0]
+        return Detections.from_ultralytics(result, self.config.class_map)

@@ -1,0 +1,135 @@
+"""Wiring for one source: frame -> detector -> tracker -> zones -> dwell -> events (+ evidence, location)."""
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from config.vision import VisionConfig
+from vision.detector import Detector
+from vision.dwell import DwellRules
+from vision.events import ViolationEvent
+from vision.evidence import EvidenceWriter
+from vision.sources import Frame, FrameSource
+from vision.tracking import Tracker
+from vision.zones import Zone, ZonePresence
+
+Locate = Callable[[tuple[float, float]], tuple[float, float] | None]
+Publish = Callable[[ViolationEvent], None]
+
+
+@dataclass
+class AnalysisReport:
+    """What one source yielded; says plainly when the model saw nothing at all."""
+
+    source_id: str
+    frames_analysed: int = 0
+    detections_by_kind: Counter[str] = field(default_factory=Counter)
+    tracks: int = 0
+    event_ids: set[str] = field(default_factory=set)
+    events_by_rule: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def detections(self) -> int:
+        return sum(self.detections_by_kind.values())
+
+    @property
+    def no_detections(self) -> bool:
+        """The model found nothing it maps in any frame: its output says nothing about violations."""
+        return self.frames_analysed > 0 and self.detections == 0
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(self.detections_by_kind.items())) or "none"
+        rules = ", ".join(f"{rule} {count}" for rule, count in sorted(self.events_by_rule.items())) or "none"
+        per_frame_ms = 1000 * self.seconds / self.frames_analysed if self.frames_analysed else 0.0
+        lines = [
+            f"source {self.source_id}: {self.frames_analysed} frames analysed in {self.seconds:.1f} s "
+            f"({per_frame_ms:.0f} ms/frame)",
+            f"detections: {self.detections} ({kinds}); tracks: {self.tracks}",
+            f"events: {len(self.event_ids)} ({rules})",
+        ]
+        if self.no_detections:
+            lines.append(
+                "WARNING: no detections at all: the model found nothing it maps in any frame, so "
+                "'no violations' means nothing here (wrong model for this view, e.g. COCO on a nadir drone view?)"
+            )
+        return "\n".join(lines)
+
+
+class Pipeline:
+    """`process(frame)` runs every stage on one frame of one source and returns that frame's events."""
+
+    def __init__(
+        self,
+        *,
+        source_id: str,
+        detector: Detector,
+        zones: list[Zone],
+        config: VisionConfig,
+        evidence: EvidenceWriter | None = None,
+        locate: Locate | None = None,
+    ) -> None:
+        self.source_id = source_id
+        self.detector = detector
+        self.zones = {zone.id: zone for zone in zones}
+        self.tracker = Tracker(config.tracker, analysis_fps=config.analysis_fps)
+        self.presence = ZonePresence(zones, config.presence, forget_after_s=config.tracker.lost_track_s)
+        self.rules = DwellRules(
+            source_id=source_id,
+            zones=zones,
+            config=config.dwell,
+            categories=config.events.categories,
+            first_update_after_s=config.evidence.second_photo_after_s,
+        )
+        self.evidence = evidence
+        self.locate = locate
+        self.report = AnalysisReport(source_id=source_id)
+        self._last_image: np.ndarray | None = None
+
+    def process(self, frame: Frame) -> list[ViolationEvent]:
+        started = time.perf_counter()
+        detections = self.tracker.update(self.detector.detect(frame.image))
+        present = self.presence.update(detections, frame.timestamp_s)
+        events = [self._complete(event, frame.image) for event in self.rules.update(detections, present, frame.timestamp_s)]
+        self._last_image = frame.image
+        self.report.frames_analysed += 1
+        self.report.detections_by_kind.update(detections.kind.tolist())
+        self.report.tracks = len(self.tracker.track_ids_seen)
+        self._count(events)
+        self.report.seconds += time.perf_counter() - started
+        return events
+
+    def finish(self) -> list[ViolationEvent]:
+        """End the open events: the source has ended."""
+        image = self._last_image
+        events = [self._complete(event, image) for event in self.rules.finish()] if image is not None else []
+        self._count(events)
+        return events
+
+    def run(self, source: FrameSource, publish: Publish, on_frame: Callable[[Frame], None] | None = None) -> AnalysisReport:
+        """Read `source` to its end, publishing every event; the report at the end."""
+        with source:
+            while (frame := source.read()) is not None:
+                for event in self.process(frame):
+                    publish(event)
+                if on_frame is not None:
+                    on_frame(frame)
+        for event in self.finish():
+            publish(event)
+        return self.report
+
+    def _complete(self, event: ViolationEvent, image: np.ndarray) -> ViolationEvent:
+        """Add the evidence photo when one is due, and the ground location when the camera can be located."""
+        if self.evidence is not None:
+            event = self.evidence.attach(event, image, self.zones[event.zone_id])
+        if self.locate is not None:
+            event = replace(event, location=self.locate(event.ground_point_px))
+        return event
+
+    def _count(self, events: list[ViolationEvent]) -> None:
+        for event in events:
+            if event.event_id not in self.report.event_ids:
+                self.report.event_ids.add(event.event_id)
+                self.report.events_by_rule[event.rule] += 1
