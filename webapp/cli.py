@@ -4,6 +4,7 @@ import os
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from geopandas import GeoDataFrame
 from tqdm import tqdm
 
 from dispatch.account.enums import Role
@@ -12,12 +13,13 @@ from dispatch.errors import InputError
 from dispatch.squad.service import store_grid
 from dispatch.ticket.enums import TicketSource
 from grid.boundary import read_boundary
-from grid.cells import build_cells
+from grid.cells import build_cells, load_cells_geojson
 from grid.crs import CoordSys
 from grid.squads import assign_by_district
 from webapp.demo import read_demo_credentials
 from webapp.extensions import socketio
 from webapp.platform import current_platform
+from webapp.tasks import run_overdue_checks
 
 
 def register_cli(app: Flask) -> None:
@@ -46,6 +48,7 @@ def serve(host: str | None, port: int | None) -> None:
         for name, token in credentials["tokens"].items():
             click.echo(f"  token {name}: {token}")
     click.echo(f"Serving on http://{host}:{port}/  (API: /api/openapi.json)")
+    socketio.start_background_task(run_overdue_checks, current_app._get_current_object())
     # FlaskGroup marks the process as "run from the CLI", which makes app.run() a no-op; this command *is* the server.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)
@@ -68,11 +71,7 @@ def build(boundary: str, crs_name: str, cell_size: float | None, district_field:
     """Cut BOUNDARY into unit grid cells, one squad per district, and store them."""
     platform = current_platform()
     city = platform.settings.city
-    try:
-        crs = CoordSys.parse(crs_name)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--crs") from exc
-    districts = read_boundary(boundary, crs=crs, district_field=district_field or city.district_field,
+    districts = read_boundary(boundary, crs=parse_crs(crs_name), district_field=district_field or city.district_field,
                               name_field=name_field or city.name_field)
     with tqdm(desc="cutting cells", unit="row") as bar:
         def progress(done: int, total: int) -> None:
@@ -81,7 +80,39 @@ def build(boundary: str, crs_name: str, cell_size: float | None, district_field:
 
         cells = build_cells(districts, cell_size_m=cell_size or city.cell_size_m, district_field="district_code",
                             progress=progress)
-    cells, squads = assign_by_district(cells, [])
+    store_city_grid(cells)
+
+
+@grid_group.command("import")
+@click.argument("cells_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--crs", "crs_name", required=True, help="CRS of the file's coordinates: wgs84, gcj02 or bd09")
+@click.option("--code-field", default="code", show_default=True, help="property with the cell code")
+@click.option("--district-field", default="district_code", show_default=True, help="property with the district code")
+@click.option("--squad-field", default="squad_code", show_default=True,
+              help="property with the squad code; cells without one are assigned by district")
+def import_cells(cells_file: str, crs_name: str, code_field: str, district_field: str, squad_field: str) -> None:
+    """Store an existing unit grid from a GeoJSON file instead of cutting one."""
+    cells = load_cells_geojson(cells_file, crs=parse_crs(crs_name), code_field=code_field,
+                               district_field=district_field, squad_field=squad_field)
+    store_city_grid(cells)
+
+
+def parse_crs(name: str) -> CoordSys:
+    try:
+        return CoordSys.parse(name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--crs") from exc
+
+
+def store_city_grid(cells: GeoDataFrame) -> None:
+    """Give cells squads by district (settings' city.squads) unless all have one, store them, print the counts."""
+    platform = current_platform()
+    if cells["squad_code"].notna().all():
+        codes = sorted(set(cells["squad_code"]))
+        squads = [{"code": code, "name": code, "district_code": None} for code in codes]
+    else:
+        squads_config = [squad.model_dump() for squad in platform.settings.city.squads]
+        cells, squads = assign_by_district(cells, squads_config)
     with platform.sessions() as session:
         store_grid(session=session, cells=cells, squads=squads)
         session.commit()

@@ -16,6 +16,7 @@ from dispatch.ticket.models import Ticket
 from grid.crs import wgs84_to_gcj02
 from grid.geodesy import offset_m
 from tests.factories import DEMO_CENTRE_WGS84, ticket_in
+from webapp.tasks import check_overdue_once
 
 LON, LAT = DEMO_CENTRE_WGS84
 
@@ -161,3 +162,16 @@ def test_timeline_is_append_only_in_the_database(platform, statement) -> None:
             with session.begin_nested():
                 session.execute(text(statement))
         assert session.scalar(select(func.count()).select_from(CaseEvent)) == 1
+
+
+def test_periodic_check_pushes_overdue_events(platform, published) -> None:
+    result = submit(platform, lon=LON, lat=LAT)
+    long_ago = dt.datetime(2026, 1, 5, 1, tzinfo=dt.timezone.utc)
+    with platform.sessions() as session:
+        case = session.get(Case, result.case.id)
+        transition(session=session, case=case, action=CaseAction.REGISTER, actor="t", now=long_ago,
+                   calendar=platform.ctx.calendar, categories=platform.ctx.categories)
+        session.commit()
+    assert check_overdue_once(platform) == 1
+    assert check_overdue_once(platform) == 0
+    assert [m["kind"] for m in published][-1] == "overdue"

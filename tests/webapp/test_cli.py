@@ -1,4 +1,5 @@
 """Commands as an operator runs them: build a real city's grid, create accounts and tokens."""
+import json
 import re
 
 import pytest
@@ -47,3 +48,21 @@ def test_users_and_tokens_commands(boundary_app) -> None:
     assert token.exit_code == 0 and token.output.strip().startswith("gp_")
     client = boundary_app.test_client()
     assert client.post("/api/auth/login", json={"username": "chief", "password": "a-long-secret"}).status_code == 200
+
+
+def test_grid_import_of_an_existing_grid_file(boundary_app, tmp_path) -> None:
+    cells = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"wgbm": f"41150200000{i}", "qx": "411502"},
+         "geometry": {"type": "Polygon", "coordinates": [[[114.0 + i * 0.01, 32.1], [114.01 + i * 0.01, 32.1],
+                                                          [114.01 + i * 0.01, 32.11], [114.0 + i * 0.01, 32.11],
+                                                          [114.0 + i * 0.01, 32.1]]]}}
+        for i in range(3)]}
+    path = tmp_path / "grid.geojson"
+    path.write_text(json.dumps(cells), encoding="utf-8")
+    result = boundary_app.test_cli_runner().invoke(
+        args=["grid", "import", str(path), "--crs", "wgs84", "--code-field", "wgbm", "--district-field", "qx"])
+    assert result.exit_code == 0, result.output
+    assert "3 cells, 1 squads stored" in result.output
+    with boundary_app.extensions["gridpatrol"].sessions() as session:
+        grid = load_unit_grid(session=session)
+    assert grid.locate_one(114.015, 32.105) == "411502000001"
