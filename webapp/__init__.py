@@ -11,6 +11,7 @@ from webapp.cli import register_cli
 from webapp.errors import register_error_handlers
 from webapp.extensions import socketio
 from webapp.live import push_case_event
+from webapp.pages import register_pages
 from webapp.platform import Platform, build_platform, init_app
 
 
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     register_api(Api(app))
     register_error_handlers(app)
     register_cli(app)
+    register_pages(app)
     socketio.init_app(app, message_queue=settings.redis.url, async_mode="threading")
     platform.bus.subscribe(push_case_event)
     return app

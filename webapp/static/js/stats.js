@@ -1,0 +1,123 @@
+/* Statistics: the squads' evaluation ranking, cases by category and by day, and a heat map of cells. */
+(function () {
+  "use strict";
+  var GP = window.GP, el = GP.el, boot = GP.boot;
+  var period = document.getElementById("period");
+  var categoryChart = echarts.init(document.getElementById("chart-category"));
+  var dayChart = echarts.init(document.getElementById("chart-day"));
+  var heatMap = GP.makeMap("heat-map", {scrollWheelZoom: false});
+  var heatLayer = null, heatLegend = null, grid = null;
+  var FONT = "'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
+
+  function range() {
+    var now = new Date(), since = null;
+    if (period.value === "7" || period.value === "30") since = new Date(now.getTime() - Number(period.value) * 86400000);
+    if (period.value === "year") since = new Date(now.getFullYear(), 0, 1);
+    return since ? "?since=" + encodeURIComponent(since.toISOString()) : "";
+  }
+
+  function ranking(rows) {
+    // Like a bureau's annual evaluation: best closure rate first, then on-time rate, then fewer overdue.
+    rows.sort(function (a, b) {
+      return (b.closure_rate || 0) - (a.closure_rate || 0) || (b.on_time_rate || 0) - (a.on_time_rate || 0) ||
+        a.overdue_open - b.overdue_open || b.cases - a.cases;
+    });
+    var tbody = document.querySelector("#ranking tbody");
+    tbody.innerHTML = "";
+    rows.forEach(function (row, index) {
+      var mine = boot.me.squad_code === row.squad_code;
+      tbody.appendChild(el("tr", {className: mine ? "mine" : "", "data-squad": row.squad_code}, [
+        el("td", {className: "rank rank-" + (index + 1), text: String(index + 1)}),
+        el("td", {text: row.squad_name + " (" + row.squad_code + ")"}),
+        el("td", {className: "num", text: String(row.cases)}),
+        el("td", {className: "num", text: String(row.handled)}),
+        el("td", {className: "num", text: String(row.closed)}),
+        el("td", {className: "num" + (row.overdue_open ? " bad" : ""), text: String(row.overdue_open)}),
+        el("td", {className: "num", text: GP.percent(row.closure_rate)}),
+        el("td", {className: "num", text: GP.percent(row.on_time_rate)}),
+        el("td", {className: "num", text: GP.percent(row.rework_rate)}),
+        el("td", {className: "num", text: row.avg_handling_work_h === null ? GP.t("common.none") : String(row.avg_handling_work_h)}),
+        el("td", {className: "num", text: GP.t("common.none")})  // satisfaction: no callback survey yet
+      ]));
+    });
+  }
+
+  function charts(counts) {
+    var categories = Object.keys(counts.by_category).sort(function (a, b) { return counts.by_category[b] - counts.by_category[a]; });
+    categoryChart.setOption({
+      textStyle: {fontFamily: FONT},
+      title: categories.length ? undefined : {text: GP.t("stats.no_data"), left: "center", top: "middle", textStyle: {color: "#999", fontSize: 14}},
+      tooltip: {trigger: "item"},
+      grid: {left: 8, right: "48%", top: 10, bottom: 10, containLabel: true},
+      xAxis: {type: "value", minInterval: 1},
+      yAxis: {type: "category", inverse: true, data: categories.map(GP.categoryName), axisLabel: {fontFamily: FONT}},
+      series: [
+        {type: "bar", data: categories.map(function (code) { return {value: counts.by_category[code], itemStyle: {color: GP.categoryColor(code)}}; }),
+         label: {show: true, position: "right"}, barMaxWidth: 22, name: GP.t("stats.case_count")},
+        {type: "pie", radius: ["28%", "52%"], center: ["76%", "50%"], name: GP.t("stats.case_count"),
+         label: {formatter: "{d}%", fontFamily: FONT},
+         data: categories.map(function (code) { return {name: GP.categoryName(code), value: counts.by_category[code], itemStyle: {color: GP.categoryColor(code)}}; })}
+      ]
+    }, true);
+    var days = Object.keys(counts.by_day);
+    dayChart.setOption({
+      textStyle: {fontFamily: FONT},
+      title: days.length ? undefined : {text: GP.t("stats.no_data"), left: "center", top: "middle", textStyle: {color: "#999", fontSize: 14}},
+      tooltip: {trigger: "axis"},
+      grid: {left: 8, right: 16, top: 16, bottom: 8, containLabel: true},
+      xAxis: {type: "category", data: days, boundaryGap: false},
+      yAxis: {type: "value", minInterval: 1},
+      series: [{type: "line", name: GP.t("stats.case_count"), smooth: true, areaStyle: {opacity: 0.15}, symbolSize: 7,
+                data: days.map(function (day) { return counts.by_day[day]; })}]
+    }, true);
+  }
+
+  var HEAT = ["#fff5eb", "#fee6ce", "#fdd0a2", "#fdae6b", "#fd8d3c", "#f16913", "#d94801", "#8c2d04"];
+  function heat(counts) {
+    var byCell = counts.by_cell, max = 0;
+    Object.keys(byCell).forEach(function (code) { max = Math.max(max, byCell[code].cases); });
+    function step(n) { return n ? Math.min(HEAT.length - 1, 1 + Math.floor((n / max) * (HEAT.length - 2) + 0.0001)) : 0; }
+    if (heatLayer) heatLayer.remove();
+    heatLayer = GP.gridLayer(grid, function (feature) {
+      var n = (byCell[feature.properties.code] || {}).cases || 0;
+      return {color: "#b9a48f", weight: 0.6, fillColor: HEAT[step(n)], fillOpacity: n ? 0.85 : 0.35};
+    }).addTo(heatMap);
+    heatLayer.eachLayer(function (layer) {
+      var data = byCell[layer.feature.properties.code] || {cases: 0, open: 0};
+      layer.bindTooltip(layer.feature.properties.code + " · " + GP.t("stats.case_count") + " " + data.cases);
+    });
+    if (!heatLegend) {
+      heatLegend = L.control({position: "bottomright"});
+      heatLegend.onAdd = function () { return el("div", {className: "legend heat-legend"}); };
+      heatLegend.addTo(heatMap);
+    }
+    var box = heatLegend.getContainer();
+    box.innerHTML = "";
+    box.appendChild(el("strong", {text: GP.t("stats.case_count")}));
+    var scale = el("div", {className: "heat-scale"});
+    HEAT.forEach(function (color) { scale.appendChild(el("span", {style: "background:" + color})); });
+    box.appendChild(scale);
+    box.appendChild(el("div", {className: "heat-ends"}, [el("span", {text: "0"}), el("span", {text: String(max)})]));
+  }
+
+  function load() {
+    return Promise.all([GP.api("GET", "/api/stats/squads" + range()), GP.api("GET", "/api/stats/cases" + range())])
+      .then(function (loaded) { ranking(loaded[0]); charts(loaded[1]); heat(loaded[1]); document.body.dataset.ready = "1"; })
+      .catch(function (failure) { GP.toast(GP.t("common.error", {message: failure.message}), "alert"); });
+  }
+
+  period.addEventListener("change", load);
+  window.addEventListener("resize", function () { categoryChart.resize(); dayChart.resize(); });
+  GP.loadCategories().then(function () { return GP.loadGrid(boot.squad); }).then(function (collection) {
+    grid = collection;
+    var outline = GP.gridLayer(grid, {});
+    if (grid.features.length) heatMap.fitBounds(outline.getBounds(), {padding: [8, 8]});
+    else heatMap.setView([32.12, 114.07], 13);
+    return load();
+  }).then(function () {
+    var pending = null;  // live: refresh at most every few seconds, whatever the event rate
+    GP.live(function () {
+      if (!pending) pending = setTimeout(function () { pending = null; load(); }, 3000);
+    });
+  });
+})();
