@@ -1,5 +1,6 @@
 """Commands: serve the platform, build a city grid, create accounts and tokens."""
 import os
+import threading
 
 import click
 from flask import Flask, current_app
@@ -49,6 +50,7 @@ def serve(host: str | None, port: int | None) -> None:
             click.echo(f"  token {name}: {token}")
     click.echo(f"Serving on http://{host}:{port}/  (API: /api/openapi.json)")
     socketio.start_background_task(run_overdue_checks, current_app._get_current_object())
+    socketio.start_background_task(platform.detection_consumer().run, threading.Event())
     # FlaskGroup marks the process as "run from the CLI", which makes app.run() a no-op; this command *is* the server.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)

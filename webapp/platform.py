@@ -11,6 +11,9 @@ from dispatch.calendar import WorkCalendar
 from dispatch.categories import CategoryTable
 from dispatch.context import DispatchContext
 from dispatch.db import make_engine, make_session_factory, migrate
+from dispatch.consumer import DetectionConsumer
+from dispatch.evidence_store import EvidenceStore
+from dispatch.streams import DetectionQueue, make_detection_queue
 from dispatch.squad.service import load_unit_grid
 from webapp.demo import seed_demo
 
@@ -24,10 +27,12 @@ class Platform:
     sessions: sessionmaker[Session]
     ctx: DispatchContext
     bus: Bus
+    evidence: EvidenceStore
+    detections: DetectionQueue
 
-    def reload_grid(self) -> None:
-        with self.sessions() as session:
-            self.ctx.grid = load_unit_grid(session=session)
+    def detection_consumer(self) -> DetectionConsumer:
+        return DetectionConsumer(sessions=self.sessions, ctx=self.ctx, bus=self.bus, store=self.evidence,
+                                 queue=self.detections)
 
 
 def build_platform(settings: Settings) -> Platform:
@@ -47,7 +52,9 @@ def build_platform(settings: Settings) -> Platform:
         calendar=WorkCalendar(settings.calendar),
         grid=grid,
     )
-    return Platform(settings=settings, engine=engine, sessions=sessions, ctx=ctx, bus=make_bus(settings.redis.url))
+    evidence = EvidenceStore(settings.path(settings.app.instance_dir) / "evidence")
+    return Platform(settings=settings, engine=engine, sessions=sessions, ctx=ctx, bus=make_bus(settings.redis.url),
+                    evidence=evidence, detections=make_detection_queue(settings.redis.url))
 
 
 def init_app(app: Flask, platform: Platform) -> None:

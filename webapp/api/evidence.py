@@ -1,8 +1,6 @@
 """Evidence photos: officers' on-site photos uploaded to a case, served back to those who may see the case."""
-import uuid
 from collections.abc import Callable
 from functools import wraps
-from pathlib import Path
 
 from flask import request, send_file
 from flask_smorest import Blueprint, abort
@@ -12,6 +10,7 @@ from PIL import Image, UnidentifiedImageError
 from dispatch.case.models import Evidence
 from dispatch.case.schemas import EvidenceOut
 from dispatch.db import utcnow
+from dispatch.evidence_store import EvidenceStore
 from dispatch.errors import InputError, NotFound
 from webapp.api.cases import visible_case
 from webapp.auth import requires
@@ -20,7 +19,6 @@ from webapp.platform import current_platform, db_session
 blp = Blueprint("evidence", __name__, description="Evidence photos")
 
 IMAGE_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
-EVIDENCE_DIR = "evidence"
 
 
 class EvidenceForm(Schema):
@@ -40,9 +38,8 @@ def photo_sized(view: Callable) -> Callable:
     return sized
 
 
-def evidence_root() -> Path:
-    settings = current_platform().settings
-    return settings.path(settings.app.instance_dir) / EVIDENCE_DIR
+def evidence_store() -> EvidenceStore:
+    return current_platform().evidence
 
 
 @blp.route("/cases/<int:case_id>/evidence", methods=["POST"])
@@ -63,13 +60,9 @@ def upload(form: dict, case_id: int):
         raise InputError("photo", "not a JPEG, PNG or WebP image") from None
     if image.format not in IMAGE_SUFFIX:
         raise InputError("photo", f"{image.format} images are not accepted; send JPEG, PNG or WebP")
-    relative = Path(str(case.id)) / f"{uuid.uuid4().hex}{IMAGE_SUFFIX[image.format]}"
-    target = evidence_root() / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
     photo.stream.seek(0)
-    photo.save(target)
-    evidence = Evidence(case_id=case.id, uri=f"{EVIDENCE_DIR}/{relative.as_posix()}", caption=form.get("caption"),
-                        taken_at=utcnow())
+    uri = evidence_store().save(folder=f"case-{case.id}", data=photo.stream.read(), suffix=IMAGE_SUFFIX[image.format])
+    evidence = Evidence(case_id=case.id, uri=uri, caption=form.get("caption"), taken_at=utcnow())
     session = db_session()
     session.add(evidence)
     session.commit()
@@ -87,10 +80,7 @@ def download(evidence_id: int):
     if case_id is None:
         abort(404, message="this evidence is not attached to a case yet")
     visible_case(case_id)
-    if not evidence.uri.startswith(f"{EVIDENCE_DIR}/"):
-        abort(404, message="this evidence is held by its source, not by the platform")
-    root = evidence_root().resolve()
-    path = (root / evidence.uri.removeprefix(f"{EVIDENCE_DIR}/")).resolve()
-    if root not in path.parents or not path.is_file():
-        raise NotFound(f"evidence {evidence_id} has no file")
+    path = evidence_store().path_of(evidence.uri)
+    if path is None:
+        raise NotFound(f"evidence {evidence_id} is not a file the platform holds")
     return send_file(path)

@@ -1,0 +1,95 @@
+"""Detection reports from camera and drone workers: the hand-over from vision to intake.
+
+A worker sends one report per violation event phase. `start` becomes a ticket through the same
+intake rules as a hotline call (idempotent by event id, merged with nearby reports); `update`
+and `end` add the photos taken since (the second photo that proves a car stayed).
+"""
+import base64
+import binascii
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+from sqlalchemy.orm import Session
+
+from dispatch.case.models import Evidence
+from dispatch.context import DispatchContext
+from dispatch.evidence_store import EvidenceStore
+from dispatch.intake import IntakeResult, find_ticket, submit_ticket
+from dispatch.ticket.enums import TicketSource
+from dispatch.ticket.schemas import LocationIn
+
+RULE_TEXT = {"illegal_parking": "视频识别：机动车违停", "street_vending": "视频识别：占道经营"}
+
+
+class PhotoIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 100),
+                         metadata={"description": "unique within the event, e.g. the worker's file name"})
+    jpeg_base64 = fields.String(required=True)
+    taken_at = fields.AwareDateTime()
+
+    @validates("jpeg_base64")
+    def is_jpeg(self, value: str, **_kwargs) -> None:
+        try:
+            head = base64.b64decode(value[:16], validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError("not base64") from None
+        if not head.startswith(b"\xff\xd8"):
+            raise ValidationError("not a JPEG")
+
+
+class DetectionIn(Schema):
+    event_id = fields.String(required=True, validate=validate.Length(1, 64))
+    source = fields.Enum(TicketSource, by_value=True, required=True)
+    source_id = fields.String(required=True, validate=validate.Length(1, 64))
+    phase = fields.String(required=True, validate=validate.OneOf(["start", "update", "end"]))
+    rule = fields.String(required=True, validate=validate.OneOf(sorted(RULE_TEXT)))
+    category = fields.String(required=True, validate=validate.Length(1, 8))
+    observed_at = fields.AwareDateTime(required=True, metadata={"description": "wall-clock time of the phase"})
+    dwell_s = fields.Float(required=True, validate=validate.Range(0))
+    location = fields.Nested(LocationIn, allow_none=True)
+    photos = fields.List(fields.Nested(PhotoIn), load_default=list, validate=validate.Length(max=5))
+    event = fields.Dict(load_default=dict, metadata={"description": "the worker's own event record, kept raw"})
+
+    @validates("source")
+    def is_a_sensor(self, value: TicketSource, **_kwargs) -> None:
+        if value not in (TicketSource.CAMERA, TicketSource.DRONE):
+            raise ValidationError("detections come from camera or drone sources")
+
+
+def save_photos(*, ticket_id: int, photos: list[dict], known: set[str], store: EvidenceStore) -> list[Evidence]:
+    """Evidence rows for the photos not yet kept (by name), their files written to the store."""
+    rows = []
+    for photo in photos:
+        caption = f"photo {photo['name']}"
+        if caption in known:
+            continue
+        uri = store.save(folder=f"ticket-{ticket_id}", data=base64.b64decode(photo["jpeg_base64"]), suffix=".jpg")
+        rows.append(Evidence(uri=uri, caption=caption, taken_at=photo.get("taken_at")))
+    return rows
+
+
+def ingest_detection(
+    *, session: Session, ctx: DispatchContext, detection: dict[str, Any], store: EvidenceStore, actor: str
+) -> IntakeResult | None:
+    """Apply one validated report (see DetectionIn); returns the intake result of a `start`, else None."""
+    source = detection["source"]
+    ticket = find_ticket(session=session, source=source.value, external_id=detection["event_id"])
+    if detection["phase"] == "start" and ticket is None:
+        ticket_in = {
+            "source": source, "external_id": detection["event_id"], "category": detection["category"],
+            "text": f"{RULE_TEXT[detection['rule']]}（{detection['source_id']}，停留 {detection['dwell_s']:.0f} 秒）",
+            "address": None, "location": detection["location"], "received_at": detection["observed_at"],
+            "evidence": [],
+        }
+        result = submit_ticket(session=session, ctx=ctx, ticket_in=ticket_in, raw=detection["event"], actor=actor)
+        session.flush()
+        ticket = result.ticket
+    else:
+        result = None
+        if ticket is None:
+            return None  # an update or end whose start never arrived: nothing to attach it to
+    known = {evidence.caption for evidence in ticket.evidence}
+    for evidence in save_photos(ticket_id=ticket.id, photos=detection["photos"], known=known, store=store):
+        evidence.case = ticket.case
+        ticket.evidence.append(evidence)
+    return result

@@ -1,0 +1,83 @@
+"""The queue that carries detection reports from vision workers to dispatch.
+
+In one process it is a plain queue. With Redis it is a Stream read by the consumer group
+"dispatch": each report goes to one consumer, stays pending until acknowledged after the
+database commit, and is claimed again by a live consumer if its reader died.
+"""
+import json
+import os
+import queue
+import socket
+from itertools import count
+from typing import Any, Protocol
+
+import redis
+
+Message = dict[str, Any]
+STREAM = "gridpatrol:detections"
+GROUP = "dispatch"
+
+
+class DetectionQueue(Protocol):
+    def add(self, message: Message) -> str: ...
+    def read(self, *, count: int, block_ms: int) -> list[tuple[str, Message]]: ...
+    def ack(self, message_id: str) -> None: ...
+
+
+class InProcessDetectionQueue:
+    def __init__(self) -> None:
+        self.items: queue.Queue[tuple[str, Message]] = queue.Queue()
+        self.ids = count(1)
+
+    def add(self, message: Message) -> str:
+        message_id = str(next(self.ids))
+        self.items.put((message_id, message))
+        return message_id
+
+    def read(self, *, count: int, block_ms: int) -> list[tuple[str, Message]]:
+        batch = []
+        try:
+            batch.append(self.items.get(timeout=block_ms / 1000))
+            while len(batch) < count:
+                batch.append(self.items.get_nowait())
+        except queue.Empty:
+            pass
+        return batch
+
+    def ack(self, message_id: str) -> None:
+        """Nothing to do: a report read from memory is gone with the process anyway."""
+
+
+class RedisDetectionStream:
+    def __init__(self, url: str, *, stream: str = STREAM, group: str = GROUP, claim_idle_ms: int = 30_000) -> None:
+        self.client = redis.Redis.from_url(url)
+        self.stream, self.group, self.claim_idle_ms = stream, group, claim_idle_ms
+        self.consumer = f"{socket.gethostname()}-{os.getpid()}"
+        try:
+            self.client.xgroup_create(stream, group, id="0", mkstream=True)
+        except redis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def add(self, message: Message) -> str:
+        return self.client.xadd(self.stream, {"json": json.dumps(message, ensure_ascii=False)}).decode()
+
+    def read(self, *, count: int, block_ms: int) -> list[tuple[str, Message]]:
+        # Reports a dead consumer read but never acknowledged come first.
+        _, claimed, _ = self.client.xautoclaim(self.stream, self.group, self.consumer, self.claim_idle_ms,
+                                               start_id="0-0", count=count)
+        entries = [entry for entry in claimed if entry[1]]
+        if not entries:
+            answer = self.client.xreadgroup(self.group, self.consumer, {self.stream: ">"}, count=count, block=block_ms)
+            entries = answer[0][1] if answer else []
+        return [(entry_id.decode(), json.loads(fields[b"json"])) for entry_id, fields in entries]
+
+    def ack(self, message_id: str) -> None:
+        self.client.xack(self.stream, self.group, message_id)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def make_detection_queue(redis_url: str | None) -> DetectionQueue:
+    return RedisDetectionStream(redis_url) if redis_url else InProcessDetectionQueue()

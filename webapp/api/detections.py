@@ -1,0 +1,37 @@
+"""Detection reports from camera and drone workers that reach the platform over HTTP."""
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields
+
+from dispatch.account.policy import can_submit
+from dispatch.case.events import commit_and_publish
+from dispatch.case.schemas import CaseOut
+from dispatch.case.service import case_view
+from dispatch.detections import DetectionIn, ingest_detection
+from webapp.auth import principal, requires
+from webapp.platform import current_platform, db_session
+
+blp = Blueprint("detections", __name__, description="Violation reports from vision workers")
+
+
+class DetectionOut(Schema):
+    outcome = fields.String(metadata={"description": "created, merged, duplicate, unlocated, or updated"})
+    ticket_id = fields.Integer(allow_none=True)
+    case = fields.Nested(CaseOut, allow_none=True)
+
+
+@blp.route("", methods=["POST"])
+@requires(tokens=True)
+@blp.arguments(DetectionIn)
+@blp.response(200, DetectionOut)
+def report(detection: dict):
+    """One phase of a violation event; `start` becomes a ticket, later phases add their photos."""
+    if not can_submit(principal(), detection["source"]):
+        abort(403, message=f"{principal().name} may not report as {detection['source'].value}")
+    platform, session = current_platform(), db_session()
+    result = ingest_detection(session=session, ctx=platform.ctx, detection=detection, store=platform.evidence,
+                              actor=principal().name)
+    commit_and_publish(session, platform.bus)
+    if result is None:
+        return {"outcome": "updated", "ticket_id": None, "case": None}
+    case = case_view(result.case, platform.ctx.categories) if result.case is not None else None
+    return {"outcome": result.outcome.value, "ticket_id": result.ticket.id, "case": case}
