@@ -43,8 +43,14 @@ class PresenceConfig(StrictModel):
 
 class DwellConfig(StrictModel):
     lost_grace_s: float = Field(5.0, ge=0.0, le=600.0, description="seconds a stay may go unseen (occlusion) before it ends")
+    reference_follow: float = Field(
+        0.1, ge=0.0, le=0.5, description="share of each sighting blended into a stay's reference point (camera drift)"
+    )
     vending_radius: float = Field(
         1.5, ge=0.0, le=20.0, description="a vending signal this many person-heights from a person counts as a stall"
+    )
+    vending_signal_conf: float = Field(
+        0.2, ge=0.0, le=1.0, description="lowest confidence of a vending signal (tracking keeps weaker boxes)"
     )
     update_every_s: float = Field(30.0, gt=0.0, le=3600.0, description="seconds between update events of an open event")
 
@@ -68,6 +74,13 @@ class EvidenceConfig(StrictModel):
     jpeg_quality: int = Field(90, ge=30, le=100, description="JPEG quality of evidence photos")
 
 
+class ReportConfig(StrictModel):
+    confident_conf: float = Field(0.25, ge=0.0, le=1.0, description="confidence a box needs to count as a detection")
+    min_detections_per_frame: float = Field(
+        0.1, ge=0.0, le=100.0, description="fewer confident boxes a frame: warn that the model sees nothing here"
+    )
+
+
 class VisionConfig(StrictModel):
     analysis_fps: float = Field(2.0, gt=0.0, le=60.0, description="analysed frames per second of media time")
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
@@ -76,6 +89,7 @@ class VisionConfig(StrictModel):
     dwell: DwellConfig = Field(default_factory=DwellConfig)
     events: EventConfig = Field(default_factory=EventConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
 
 
 class ZoneConfig(StrictModel):

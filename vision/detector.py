@@ -2,6 +2,8 @@
 from pathlib import Path
 
 import numpy as np
+from ultralytics import YOLO
+from ultralytics.engine.results import Results
 
 from config.vision import DetectorConfig
 from vision.detections import Detections
@@ -17,8 +19,6 @@ class Detector:
     """Loads `config.model` through `YOLO(path, task="detect")`; `detect(image)` gives mapped Detections."""
 
     def __init__(self, config: DetectorConfig) -> None:
-        from ultralytics import YOLO  # imported here: torch takes seconds and vision is optional
-
         self.config = config
         location = config.model
         is_remote = location.startswith(REMOTE_PREFIXES)
@@ -27,6 +27,8 @@ class Detector:
             raise ModelUnavailableError(f"detection model not found: {location} (set detector.model to a model path)")
         try:
             self.model = YOLO(location, task="detect")
+            # A first predict builds the predictor with our arguments; asking for names first would load it twice.
+            self._predict(np.zeros((config.imgsz, config.imgsz, 3), np.uint8))
         except Exception as exc:  # Ultralytics raises many types (download, format, backend): all mean "no model"
             raise ModelUnavailableError(f"cannot load detection model {location}: {exc}") from exc
         self.class_names: dict[int, str] = dict(self.model.names)
@@ -40,7 +42,10 @@ class Detector:
 
     def detect(self, image: np.ndarray) -> Detections:
         """Boxes of the mapped classes in one BGR image."""
-        result = self.model.predict(
+        return Detections.from_ultralytics(self._predict(image), self.config.class_map)
+
+    def _predict(self, image: np.ndarray) -> Results:
+        return self.model.predict(
             image,
             imgsz=self.config.imgsz,
             conf=self.config.conf,
@@ -49,4 +54,3 @@ class Detector:
             device=self.config.device,
             verbose=False,
         )[0]
-        return Detections.from_ultralytics(result, self.config.class_map)

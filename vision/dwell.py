@@ -25,7 +25,7 @@ class Stay:
 
     stay_id: str
     zone: Zone
-    anchor_px: np.ndarray  # where the stay began: the stationary reference
+    anchor_px: np.ndarray  # the stationary reference: where the stay began, following slow drift
     tolerance_px: float
     started_at_s: float
     last_seen_s: float
@@ -41,8 +41,12 @@ class Stay:
     def dwell_s(self) -> float:
         return self.last_seen_s - self.started_at_s
 
-    def see(self, *, box_xyxy: np.ndarray, confidence: float, track_id: int, timestamp_s: float) -> None:
+    def see(
+        self, *, box_xyxy: np.ndarray, confidence: float, track_id: int, timestamp_s: float, follow: float
+    ) -> None:
         self.last_seen_s = timestamp_s
+        anchor = np.array([(box_xyxy[0] + box_xyxy[2]) / 2, box_xyxy[3]])
+        self.anchor_px = (1 - follow) * self.anchor_px + follow * anchor
         self.box_xyxy = box_xyxy
         self.confidence = max(self.confidence, confidence)
         if track_id != UNTRACKED and track_id not in self.track_ids:
@@ -72,7 +76,8 @@ class DwellRules:
 
     def update(self, detections: Detections, present: np.ndarray, timestamp_s: float) -> list[ViolationEvent]:
         """`present`: (zones, N) from ZonePresence for these detections."""
-        signal_centres = detections[np.isin(detections.kind, VENDING_SIGNAL_KINDS)].xywh[:, :2]
+        is_signal = np.isin(detections.kind, VENDING_SIGNAL_KINDS) & (detections.confidence >= self.config.vending_signal_conf)
+        signal_centres = detections[is_signal].xywh[:, :2]
         seen: set[int] = set()
         for row, zone in enumerate(self.zones):
             candidates = np.flatnonzero(present[row] & np.isin(detections.kind, WATCHED_KINDS[zone.config.kind]))
@@ -119,6 +124,7 @@ class DwellRules:
                 confidence=float(candidates.confidence[chosen]),
                 track_id=int(candidates.track_id[chosen]),
                 timestamp_s=timestamp_s,
+                follow=self.config.reference_follow,
             )
             stay.vending_signal_seen |= bool(near_signal[chosen])
         for index in np.flatnonzero(free):

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from config.vision import VisionConfig
+from config.vision import ReportConfig, VisionConfig
+from vision.detections import Detections
 from vision.detector import Detector
 from vision.dwell import DwellRules
 from vision.events import ViolationEvent
@@ -21,11 +22,12 @@ Publish = Callable[[ViolationEvent], None]
 
 @dataclass
 class AnalysisReport:
-    """What one source yielded; says plainly when the model saw nothing at all."""
+    """What one source yielded; says plainly when the model saw (next to) nothing at all."""
 
     source_id: str
+    config: ReportConfig
     frames_analysed: int = 0
-    detections_by_kind: Counter[str] = field(default_factory=Counter)
+    detections_by_kind: Counter[str] = field(default_factory=Counter)  # confident boxes only
     tracks: int = 0
     event_ids: set[str] = field(default_factory=set)
     events_by_rule: Counter[str] = field(default_factory=Counter)
@@ -37,8 +39,12 @@ class AnalysisReport:
 
     @property
     def no_detections(self) -> bool:
-        """The model found nothing it maps in any frame: its output says nothing about violations."""
-        return self.frames_analysed > 0 and self.detections == 0
+        """Too few confident boxes to mean anything: "no violations" says nothing about this source."""
+        return self.frames_analysed > 0 and self.detections < self.config.min_detections_per_frame * self.frames_analysed
+
+    def count(self, detections: Detections) -> None:
+        confident = detections.confidence >= self.config.confident_conf
+        self.detections_by_kind.update(detections.kind[confident].tolist())
 
     def summary(self) -> str:
         kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(self.detections_by_kind.items())) or "none"
@@ -47,13 +53,14 @@ class AnalysisReport:
         lines = [
             f"source {self.source_id}: {self.frames_analysed} frames analysed in {self.seconds:.1f} s "
             f"({per_frame_ms:.0f} ms/frame)",
-            f"detections: {self.detections} ({kinds}); tracks: {self.tracks}",
+            f"detections (conf >= {self.config.confident_conf}): {self.detections} ({kinds}); tracks: {self.tracks}",
             f"events: {len(self.event_ids)} ({rules})",
         ]
         if self.no_detections:
             lines.append(
-                "WARNING: no detections at all: the model found nothing it maps in any frame, so "
-                "'no violations' means nothing here (wrong model for this view, e.g. COCO on a nadir drone view?)"
+                f"WARNING: no detections at all ({self.detections} in {self.frames_analysed} frames, under "
+                f"{self.config.min_detections_per_frame} a frame): 'no violations' means nothing here; "
+                "is this model wrong for the view (a COCO model on a nadir drone view)?"
             )
         return "\n".join(lines)
 
@@ -85,7 +92,7 @@ class Pipeline:
         )
         self.evidence = evidence
         self.locate = locate
-        self.report = AnalysisReport(source_id=source_id)
+        self.report = AnalysisReport(source_id=source_id, config=config.report)
         self._last_image: np.ndarray | None = None
 
     def process(self, frame: Frame) -> list[ViolationEvent]:
@@ -95,7 +102,7 @@ class Pipeline:
         events = [self._complete(event, frame.image) for event in self.rules.update(detections, present, frame.timestamp_s)]
         self._last_image = frame.image
         self.report.frames_analysed += 1
-        self.report.detections_by_kind.update(detections.kind.tolist())
+        self.report.count(detections)
         self.report.tracks = len(self.tracker.track_ids_seen)
         self._count(events)
         self.report.seconds += time.perf_counter() - started

@@ -16,13 +16,15 @@ class Zone:
     """A zone's settings and its polygon, built once at load."""
 
     config: ZoneConfig
-    shape: shapely.Polygon
+    shape: shapely.Geometry  # the outline less its holes
 
     @classmethod
     def from_config(cls, config: ZoneConfig) -> "Zone":
-        shape = shapely.Polygon(config.polygon, holes=config.holes)
-        if not shape.is_valid:
-            raise ValueError(f"zone {config.id!r}: polygon is not valid ({shapely.is_valid_reason(shape)})")
+        outline = shapely.Polygon(config.polygon)
+        if not outline.is_valid:
+            raise ValueError(f"zone {config.id!r}: polygon is not valid ({shapely.is_valid_reason(outline)})")
+        # Holes may touch or overlap (neighbouring parking bays): subtract their union.
+        shape = outline.difference(shapely.union_all([shapely.Polygon(hole) for hole in config.holes]))
         shapely.prepare(shape)
         return cls(config=config, shape=shape)
 
