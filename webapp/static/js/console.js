@@ -43,8 +43,8 @@
       el("td", {}, [el("span", {className: "dot", style: "background:" + GP.categoryColor(kase.category)}), GP.categoryName(kase.category)]),
       el("td", {}, [el("span", {className: "status status-" + kase.status, text: GP.t("status." + kase.status)}),
                     kase.overdue ? el("span", {className: "status overdue", text: GP.t("console.overdue")}) : null]),
-      el("td", {text: GP.squadName(kase.squad_code)}),
-      el("td", {className: "address", text: kase.address || kase.cell_code}),
+      el("td", {className: "squad", title: GP.squadName(kase.squad_code), text: GP.squadShort(kase.squad_code)}),
+      el("td", {className: "address", title: kase.address || "", text: kase.address || kase.cell_code}),
       el("td", {text: GP.time(kase.reported_at)}),
       el("td", {text: GP.time(kase.deadline_at)})
     ]);

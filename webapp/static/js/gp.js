@@ -75,6 +75,19 @@
     var category = GP.categoryIndex[code];
     return category ? category.color : "#555";
   };
+  // Squad names share the district's name ("浉河区第一执法中队", ...): tables show the part that differs.
+  var squadPrefix = (function (names) {
+    if (names.length < 2) return "";
+    var prefix = names[0];
+    names.forEach(function (name) { while (name.indexOf(prefix) !== 0) prefix = prefix.slice(0, -1); });
+    // Cut only after a place word, so "浉河区第一…" and "浉河区第二…" keep "第一…", "第二…".
+    var cut = Math.max(prefix.lastIndexOf("市"), prefix.lastIndexOf("区"), prefix.lastIndexOf("县"));
+    return cut >= 0 ? prefix.slice(0, cut + 1) : "";
+  })((boot.squads || []).map(function (squad) { return squad.name; }));
+  GP.squadShort = function (code) {
+    var name = GP.squadName(code);
+    return squadPrefix && name.indexOf(squadPrefix) === 0 && name.length > squadPrefix.length ? name.slice(squadPrefix.length) : name;
+  };
   GP.squadName = function (code) {
     var squads = boot.squads || [];
     for (var i = 0; i < squads.length; i++) if (squads[i].code === code) return squads[i].name;

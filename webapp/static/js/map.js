@@ -91,12 +91,13 @@
   }).then(function (loaded) {
     var grid = loaded[0], list = loaded[1];
     cellLayer = GP.gridLayer(grid, function () { return shade(0); }).addTo(map);
-    cellLayer.eachLayer(function (layer) {
-      layer.bindTooltip(layer.feature.properties.code, {sticky: true});
-      layer.getElement && layer.getElement() && layer.getElement().setAttribute("data-cell", layer.feature.properties.code);
-    });
     if (grid.features.length) map.fitBounds(cellLayer.getBounds(), {padding: [10, 10]});
     else map.setView([32.12, 114.07], 13);
+    // Paths exist only once the map has a view: name each cell on its path after that.
+    cellLayer.eachLayer(function (layer) {
+      layer.bindTooltip(layer.feature.properties.code, {sticky: true});
+      layer.getElement().setAttribute("data-cell", layer.feature.properties.code);
+    });
     list.items.forEach(upsert);
     element.dataset.ready = "1";
     GP.live(function (event) { upsert(event.case); announce(event); });

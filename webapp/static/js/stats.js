@@ -54,8 +54,8 @@
       series: [
         {type: "bar", data: categories.map(function (code) { return {value: counts.by_category[code], itemStyle: {color: GP.categoryColor(code)}}; }),
          label: {show: true, position: "right"}, barMaxWidth: 22, name: GP.t("stats.case_count")},
-        {type: "pie", radius: ["28%", "52%"], center: ["76%", "50%"], name: GP.t("stats.case_count"),
-         label: {formatter: "{d}%", fontFamily: FONT},
+        {type: "pie", radius: ["30%", "62%"], center: ["76%", "50%"], name: GP.t("stats.case_count"),
+         label: {position: "inside", formatter: "{d}%", color: "#fff", fontSize: 11, fontFamily: FONT},
          data: categories.map(function (code) { return {name: GP.categoryName(code), value: counts.by_category[code], itemStyle: {color: GP.categoryColor(code)}}; })}
       ]
     }, true);
@@ -64,8 +64,8 @@
       textStyle: {fontFamily: FONT},
       title: days.length ? undefined : {text: GP.t("stats.no_data"), left: "center", top: "middle", textStyle: {color: "#999", fontSize: 14}},
       tooltip: {trigger: "axis"},
-      grid: {left: 8, right: 16, top: 16, bottom: 8, containLabel: true},
-      xAxis: {type: "category", data: days, boundaryGap: false},
+      grid: {left: 16, right: 24, top: 16, bottom: 8, containLabel: true},
+      xAxis: {type: "category", data: days.map(function (day) { return day.slice(5); }), boundaryGap: false},
       yAxis: {type: "value", minInterval: 1},
       series: [{type: "line", name: GP.t("stats.case_count"), smooth: true, areaStyle: {opacity: 0.15}, symbolSize: 7,
                 data: days.map(function (day) { return counts.by_day[day]; })}]
@@ -84,6 +84,7 @@
     }).addTo(heatMap);
     heatLayer.eachLayer(function (layer) {
       var data = byCell[layer.feature.properties.code] || {cases: 0, open: 0};
+      layer.getElement().setAttribute("data-heat-cell", layer.feature.properties.code);
       layer.bindTooltip(layer.feature.properties.code + " · " + GP.t("stats.case_count") + " " + data.cases);
     });
     if (!heatLegend) {

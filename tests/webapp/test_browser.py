@@ -1,0 +1,294 @@
+"""The pages in a real browser against a real server: live push latency, squad isolation, screenshots.
+
+Chromium is Debian's (/usr/bin/chromium), driven headless by Playwright; the server is Werkzeug's in a
+thread on loopback with Flask-SocketIO's threading mode, like `python -m webapp serve`.
+"""
+import datetime as dt
+import random
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from dispatch.account.enums import Role
+from dispatch.account.service import create_user
+from dispatch.case.models import Case
+from grid.geodesy import offset_m
+from tests.factories import demo_centre, make_settings, ticket_payload
+from tests.requirements import missing
+from webapp import create_app
+from webapp.platform import Platform, build_platform
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+PASSWORD = "pw-for-browser-tests"
+LIVE_LIMIT_S = 1.0
+WAIT_MS = 10_000  # deadline for conditions that have no latency requirement (page loads)
+CENTRE = demo_centre()
+# The demo city is 4 × 3 km around CENTRE; its squads hold 2 × 2 blocks (NW, NE, SW, SE).
+SOUTH_WEST = offset_m(*CENTRE, -1125, -625)
+NORTH_EAST = offset_m(*CENTRE, 1125, 625)
+
+
+@dataclass
+class Server:
+    url: str
+    platform: Platform
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    """The whole platform on SQLite, served on a free loopback port until the module ends."""
+    folder = tmp_path_factory.mktemp("browser")
+    platform = build_platform(make_settings(f"sqlite:///{folder / 'gridpatrol.sqlite3'}", folder))
+    app = create_app(platform=platform)
+    with platform.sessions() as session:
+        create_user(session=session, username="admin1", password=PASSWORD, role=Role.ADMIN, squad_code=None)
+        create_user(session=session, username="dispatcher1", password=PASSWORD, role=Role.DISPATCHER, squad_code=None)
+        for code in ("SQ01", "SQ02", "SQ03", "SQ04"):
+            create_user(session=session, username=f"leader_{code}", password=PASSWORD, role=Role.SQUAD_LEADER,
+                        squad_code=code)
+            create_user(session=session, username=f"officer_{code}", password=PASSWORD, role=Role.OFFICER,
+                        squad_code=code)
+        session.commit()
+    http: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, name="browser-test-server", daemon=True)
+    thread.start()
+    yield Server(url=f"http://127.0.0.1:{http.server_port}", platform=platform)
+    http.shutdown()
+    thread.join(timeout=10)
+    http.server_close()
+    platform.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    if not CHROMIUM.exists():
+        missing(f"Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def signed_in(browser, server: Server, username: str, *, lang: str = "zh-CN", viewport=(1440, 900)):
+    """A browser context (its own cookies) signed in as `username` through the sign-in page."""
+    context = browser.new_context(base_url=server.url, viewport={"width": viewport[0], "height": viewport[1]},
+                                  locale=lang, timezone_id="Asia/Shanghai")
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("response", lambda response: errors.append(f"{response.status} {response.url}") if response.status >= 400 else None)
+    page.goto(f"/login?lang={lang}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.errors = errors
+    return context, page
+
+
+def open_ready(page, path: str) -> None:
+    """Open `path` and wait until its script has loaded its data and joined the live channel."""
+    page.goto(path)
+    page.wait_for_selector("[data-ready='1']", state="attached")
+    page.wait_for_selector("#live-state.on", state="attached")
+
+
+def post_ticket(context, lon: float, lat: float, **extra) -> dict:
+    response = context.request.post("/api/tickets", data=ticket_payload(lon=lon, lat=lat, **extra))
+    assert response.status == 201, response.text()
+    return response.json()
+
+
+def move(context, case_id: int, action: str, **extra) -> dict:
+    response = context.request.post(f"/api/cases/{case_id}/transitions", data={"action": action, **extra})
+    assert response.status == 200, response.text()
+    return response.json()
+
+
+def seed_history(admin_context, platform: Platform) -> None:
+    """A fortnight of cases in every state, so the console, map and charts have something to show."""
+    rng = random.Random(7)
+    categories = ["0501", "0504", "0505", "0506", "0507", "0102"]
+    now = dt.datetime.now(dt.timezone.utc)
+    addresses = ["浉河区民权路", "浉河区东方红大道", "浉河区新华西路", "浉河区胜利路", "浉河区四一路", "浉河区中山路"]
+    for index in range(36):
+        lon, lat = offset_m(*CENTRE, rng.uniform(-1900, 1900), rng.uniform(-1400, 1400))
+        received = now - dt.timedelta(days=rng.randint(0, 13), hours=rng.randint(0, 8))
+        ticket = post_ticket(admin_context, lon, lat, category=categories[index % len(categories)],
+                             address=f"{addresses[index % len(addresses)]}{rng.randint(1, 300)}号",
+                             received_at=received.isoformat())
+        case = ticket["case"]
+        if ticket["outcome"] != "created":
+            continue
+        steps = rng.choice([[], ["register"], ["register", "dispatch"], ["register", "dispatch", "accept"],
+                            ["register", "dispatch", "accept", "handle"],
+                            ["register", "dispatch", "accept", "handle", "verify", "close"],
+                            ["register", "dispatch", "accept", "handle", "return", "accept", "handle", "verify",
+                             "close"]])
+        for step in steps:
+            extra = {"result": rng.choice(["persuaded", "simple_penalty", "not_found"])} if step == "handle" else {}
+            if step == "return":
+                extra = {"reason": "现场仍有摊位，整改不到位"}
+            move(admin_context, case["id"], step, **extra)
+    # The overdue check runs on a timer in the server; mark a few the way it would, for the console's red rows.
+    with platform.sessions() as session:
+        late = session.scalars(select(Case).where(Case.status.in_(["dispatched", "accepted"])).order_by(Case.id)).all()
+        for case in late[:3]:
+            case.overdue = True
+        session.commit()
+    unlocated = ticket_payload(lon=None, lat=None, category="0505", address="浉河区某小区门口（地址不详）")
+    assert admin_context.request.post("/api/tickets", data=unlocated).status == 201
+
+
+def wait_marker(page, case_id: int, timeout_ms: float) -> None:
+    page.wait_for_selector(f".case-pin[data-case-id='{case_id}']", state="attached", timeout=timeout_ms)
+
+
+def wait_toast(page, case_id: int, timeout_ms: float) -> None:
+    page.wait_for_selector(f".toast[data-case-id='{case_id}']", state="attached", timeout=timeout_ms)
+
+
+def shot(page, name: str, *, full_page: bool = False) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=full_page)
+
+
+def test_live_dispatch_reaches_only_its_squad_within_a_second(browser, server: Server) -> None:
+    admin, admin_page = signed_in(browser, server, "admin1")
+    seed_history(admin, server.platform)
+    # Which squads own the two test points (the API places them; the test does not guess).
+    probe_sw = post_ticket(admin, *SOUTH_WEST, category="0507")["case"]["squad_code"]
+    probe_ne = post_ticket(admin, *NORTH_EAST, category="0507")["case"]["squad_code"]
+    assert probe_sw != probe_ne
+
+    leader_a, page_a = signed_in(browser, server, f"leader_{probe_sw}")
+    leader_b, page_b = signed_in(browser, server, f"leader_{probe_ne}")
+    dispatcher, console = signed_in(browser, server, "dispatcher1")
+    open_ready(page_a, "/map")
+    open_ready(page_b, "/map")
+    open_ready(console, "/console")
+
+    # Each leader sees exactly their own squad's cells.
+    for page, squad in ((page_a, probe_sw), (page_b, probe_ne)):
+        cells = admin.request.get(f"/api/grid?squad={squad}").json()["features"]
+        shown = page.eval_on_selector_all("[data-cell]", "nodes => nodes.map(n => n.dataset.cell)")
+        assert sorted(shown) == sorted(f["properties"]["code"] for f in cells)
+
+    # A new report in A's squad: measured from the POST to the marker on A's map.
+    lon, lat = offset_m(*SOUTH_WEST, 30, 20)
+    started = time.perf_counter()
+    case = post_ticket(dispatcher, lon, lat, category="0501", address="浉河区民权路88号")["case"]
+    wait_marker(page_a, case["id"], LIVE_LIMIT_S * 1000)
+    marker_s = time.perf_counter() - started
+    wait_toast(page_a, case["id"], LIVE_LIMIT_S * 1000)
+    toast_s = time.perf_counter() - started
+    assert case["squad_code"] == probe_sw
+    assert marker_s < LIVE_LIMIT_S and toast_s < LIVE_LIMIT_S, (marker_s, toast_s)
+
+    # The centre registers and dispatches it: the squad gets the dispatch toast within the second too.
+    move(dispatcher, case["id"], "register")
+    started = time.perf_counter()
+    move(dispatcher, case["id"], "dispatch")
+    page_a.wait_for_function(
+        "id => [...document.querySelectorAll('.toast.alert')].some(t => t.dataset.caseId == String(id))",
+        arg=case["id"], timeout=LIVE_LIMIT_S * 1000)
+    dispatch_s = time.perf_counter() - started
+    assert dispatch_s < LIVE_LIMIT_S, dispatch_s
+    page_a.wait_for_selector(f".case-pin.status-dispatched[data-case-id='{case['id']}']", state="attached")
+    console.wait_for_selector(f"#case-table tr[data-case-id='{case['id']}']", state="attached")
+
+    # B hears nothing of A's case. Events reach B in order, so once B's own later case shows,
+    # anything of A's would already be there.
+    other = post_ticket(dispatcher, *offset_m(*NORTH_EAST, -20, 25), category="0505")["case"]
+    wait_marker(page_b, other["id"], WAIT_MS)
+    assert page_b.query_selector(f"[data-case-id='{case['id']}']") is None
+    assert page_a.query_selector(f".case-pin[data-case-id='{other['id']}']") is None
+    print(f"\nlive push: marker {marker_s * 1000:.0f} ms, toast {toast_s * 1000:.0f} ms, "
+          f"dispatch toast {dispatch_s * 1000:.0f} ms after the POST")
+
+    # The leader accepts in the popup; the console follows live.
+    page_a.click(f".case-pin[data-case-id='{case['id']}']")
+    page_a.click(".leaflet-popup .action-accept")
+    page_a.click(".leaflet-popup .action-form button[type=submit]")
+    console.wait_for_selector(f"#case-table tr[data-case-id='{case['id']}'] .status-accepted", state="attached")
+    page_a.wait_for_selector(f".case-pin.status-accepted[data-case-id='{case['id']}']", state="attached")
+
+    # Screenshots for people to look at: the map with the case's popup open (now offering the result report).
+    page_a.wait_for_selector(".leaflet-popup", state="detached")
+    page_a.click(f".case-pin[data-case-id='{case['id']}']")
+    page_a.wait_for_selector(".leaflet-popup .action-handle")
+    page_a.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
+    shot(page_a, "squad-map.png")
+    console.click(f"#case-table tr[data-case-id='{case['id']}']")
+    console.wait_for_selector("#d-timeline li >> nth=2", state="attached")
+    console.wait_for_selector("#d-map .case-pin", state="attached")
+    shot(console, "console.png")
+    open_ready(console, "/stats")
+    console.wait_for_selector("#ranking tbody tr >> nth=3", state="attached")
+    console.wait_for_selector("#chart-category canvas", state="attached")
+    console.wait_for_selector("#heat-map [data-heat-cell]", state="attached")
+    console.wait_for_timeout(1200)  # ECharts animates its first draw; a screenshot mid-animation shows half bars
+    shot(console, "stats.png", full_page=True)
+    for context, page in ((admin, admin_page), (leader_a, page_a), (leader_b, page_b), (dispatcher, console)):
+        assert page.errors == [], page.errors
+        context.close()
+
+
+def test_officer_phone_accepts_and_reports_with_a_photo(browser, server: Server, tmp_path: Path) -> None:
+    admin, _ = signed_in(browser, server, "admin1")
+    case = post_ticket(admin, *offset_m(*SOUTH_WEST, -60, -40), category="0504", address="浉河区胜利路12号")["case"]
+    move(admin, case["id"], "register")
+    move(admin, case["id"], "dispatch")
+    officer, phone = signed_in(browser, server, f"officer_{case['squad_code']}", viewport=(390, 844))
+    assert phone.url.endswith("/tasks")
+    open_ready(phone, "/tasks")
+    card = f".task[data-case-id='{case['id']}']"
+    phone.click(f"{card} .action-accept")
+    phone.click(f"{card} .action-form button[type=submit]")
+    phone.wait_for_selector(f"{card}[data-status='accepted'] .action-handle")
+    phone.click(f"{card} .action-handle")
+    phone.select_option(f"{card} select[name=result]", "persuaded")
+    photo = tmp_path / "site.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), (90, 140, 60)).save(photo)
+    phone.set_input_files(f"{card} input[name=photo]", str(photo))
+    shot(phone, "tasks-phone.png")
+    phone.click(f"{card} .action-form button[type=submit]")
+    phone.wait_for_selector(card, state="detached")
+    detail = admin.request.get(f"/api/cases/{case['id']}").json()
+    assert detail["status"] == "handled" and detail["handling_result"] == "persuaded"
+    assert len(detail["evidence"]) == 1
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    assert phone.errors == [], phone.errors
+    officer.close()
+    admin.close()
+
+
+def test_english_pages_and_strangers(browser, server: Server) -> None:
+    context = browser.new_context(base_url=server.url)
+    page = context.new_page()
+    page.goto("/map")
+    assert "/login" in page.url
+    context.close()
+    dispatcher, page = signed_in(browser, server, "dispatcher1", lang="en")
+    open_ready(page, "/console?lang=en")
+    assert page.inner_text(".tab >> nth=0").startswith("Case queue")
+    assert page.locator("#case-table th >> nth=1").inner_text() == "Category"
+    assert page.errors == [], page.errors
+    dispatcher.close()
