@@ -1,0 +1,49 @@
+"""Camera and drone sources a vision worker runs, each with its zones, model and ground mapping."""
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import Field, model_validator
+
+from config.base import StrictModel
+
+LonLat = tuple[float, float]
+Pixel = tuple[float, float]
+
+
+class HomographyConfig(StrictModel):
+    pixels: list[Pixel] = Field(min_length=4, description="control points in the full-size frame")
+    lonlats: list[LonLat] = Field(min_length=4, description="the same points on the ground, WGS-84 lon/lat")
+
+    @model_validator(mode="after")
+    def pairs(self) -> "HomographyConfig":
+        if len(self.pixels) != len(self.lonlats):
+            raise ValueError("homography: as many lonlats as pixels are needed")
+        return self
+
+
+class SourceConfig(StrictModel):
+    id: str = Field(min_length=1, max_length=40, pattern=r"^[\w.-]+$", description="source id, unique")
+    kind: Literal["camera", "drone"] = Field(description="ticket source of its reports")
+    media: Literal["file", "stream", "folder", "image"] = Field(description="what uri names")
+    uri: str = Field(min_length=1, description="file, folder or rtsp:// / http:// URL")
+    analysis_fps: float = Field(2.0, gt=0, le=30, description="analysed frames per second")
+    loop: bool = Field(False, description="start a file again when it ends (demo feeds)")
+    zones: str = Field(description="zones file (config/zones/*.yaml) whose source_id is this id")
+    model: str | None = Field(None, description="model for this source; null = the vision detector's model")
+    homography: HomographyConfig | None = Field(None, description="fixed camera: pixel → ground mapping")
+
+
+class SourcesConfig(StrictModel):
+    sources: list[SourceConfig] = Field([], description="what the worker watches")
+
+    @model_validator(mode="after")
+    def unique_ids(self) -> "SourcesConfig":
+        ids = [source.id for source in self.sources]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"source ids must be unique: {ids}")
+        return self
+
+
+def load_sources(path: Path) -> SourcesConfig:
+    return SourcesConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})

@@ -1,0 +1,111 @@
+"""The vision worker: runs configured sources through their pipelines and hands reports to dispatch."""
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from config.sources import SourceConfig
+from config.vision import VisionConfig, load_zones
+from vision.detector import Detector
+from vision.events import ViolationEvent
+from vision.evidence import EvidenceWriter
+from vision.geo import Homography
+from vision.handover import detection_report
+from vision.pipeline import Pipeline
+from vision.sources import FrameSource, open_source
+from vision.zones import Zone
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[dict[str, Any]], None]
+
+
+def ground_mapper(source: SourceConfig) -> Callable[[tuple[float, float]], tuple[float, float] | None] | None:
+    """Pixel → (lon, lat) for a fixed camera with control points; None when it cannot be located."""
+    if source.homography is None:
+        return None
+    homography = Homography.from_control_points(source.homography.pixels, source.homography.lonlats)
+
+    def locate(pixel: tuple[float, float]) -> tuple[float, float] | None:
+        lon, lat = homography.to_ground([pixel])[0]
+        return None if lon != lon else (float(lon), float(lat))  # NaN: beyond the horizon
+
+    return locate
+
+
+@dataclass
+class SourceRun:
+    """One source and its pipeline."""
+
+    config: SourceConfig
+    source: FrameSource
+    pipeline: Pipeline
+    media_start: dt.datetime
+    ended: bool = False
+
+
+class VisionWorker:
+    """Reads every source in turn, one frame each, so one model serves them all; sends each event's report."""
+
+    def __init__(
+        self, *, sources: list[SourceConfig], vision: VisionConfig, send: Send, evidence_dir: Path,
+        detectors: dict[str, Detector] | None = None,
+    ) -> None:
+        self.vision, self.send, self.evidence_dir = vision, send, evidence_dir
+        self.detectors = detectors if detectors is not None else {}
+        self.runs = [self._start(source) for source in sources]
+
+    def _detector(self, model: str | None) -> Detector:
+        """Models are loaded once and shared by the sources that name them."""
+        path = model or self.vision.detector.model
+        if path not in self.detectors:
+            self.detectors[path] = Detector(self.vision.detector.model_copy(update={"model": path}))
+        return self.detectors[path]
+
+    def _start(self, config: SourceConfig) -> SourceRun:
+        zones_config = load_zones(Path(config.zones), self.vision)
+        if zones_config.source_id != config.id:
+            raise ValueError(f"{config.zones} is for source '{zones_config.source_id}', not '{config.id}'")
+        pipeline = Pipeline(
+            source_id=config.id, detector=self._detector(config.model),
+            zones=[Zone.from_config(zone) for zone in zones_config.zones], config=self.vision,
+            evidence=EvidenceWriter(self.evidence_dir / config.id, self.vision.evidence), locate=ground_mapper(config),
+        )
+        source = open_source({"id": config.id, "kind": config.media, "uri": config.uri,
+                              "analysis_fps": config.analysis_fps})
+        return SourceRun(config=config, source=source, pipeline=pipeline, media_start=dt.datetime.now(dt.timezone.utc))
+
+    def _hand_over(self, run: SourceRun, events: list[ViolationEvent]) -> None:
+        for event in events:
+            self.send(detection_report(event, source_kind=run.config.kind, media_start=run.media_start))
+
+    def step(self) -> int:
+        """One frame from every live source; returns how many sources are still live."""
+        for index, run in enumerate(self.runs):
+            if run.ended:
+                continue
+            frame = run.source.read()
+            if frame is not None:
+                self._hand_over(run, run.pipeline.process(frame))
+                continue
+            self._hand_over(run, run.pipeline.finish())
+            run.source.close()
+            if run.config.loop:  # a demo feed starts again as a new stream of events
+                self.runs[index] = self._start(run.config)
+            else:
+                run.ended = True
+        return sum(not run.ended for run in self.runs)
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set() and self.step():
+            pass
+        for run in self.runs:
+            run.source.close()
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        """Each source's health, for the platform's source list."""
+        return {run.config.id: {**asdict(run.source.health), "kind": run.config.kind, "ended": run.ended}
+                for run in self.runs}
