@@ -11,6 +11,7 @@ from config.base import StrictModel
 from config.city import CityConfig
 from config.dispatch import CalendarConfig, DispatchConfig
 from config.map import MapConfig
+from config.sources import WorkerConfig
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = ROOT_DIR / "config" / "default.yaml"
@@ -24,6 +25,7 @@ class Settings(StrictModel):
     dispatch: DispatchConfig = Field(default_factory=DispatchConfig)
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     map: MapConfig = Field(default_factory=MapConfig)
+    worker: WorkerConfig = Field(default_factory=WorkerConfig)
 
     def path(self, relative: str) -> Path:
         """A settings path resolved against the repository root."""
@@ -55,6 +57,8 @@ def environment_overrides(env: dict[str, str]) -> dict[str, Any]:
         overrides["database"] = {"url": env["DATABASE_URL"]}
     if env.get("REDIS_URL"):
         overrides["redis"] = {"url": env["REDIS_URL"]}
+    if env.get("GRIDPATROL_SOURCES"):
+        overrides["worker"] = {"sources_file": env["GRIDPATROL_SOURCES"]}
     if env.get("GRIDPATROL_SECRET_KEY"):
         overrides["app"] = {"secret_key": env["GRIDPATROL_SECRET_KEY"]}
     return overrides

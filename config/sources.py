@@ -47,3 +47,9 @@ class SourcesConfig(StrictModel):
 
 def load_sources(path: Path) -> SourcesConfig:
     return SourcesConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
+class WorkerConfig(StrictModel):
+    sources_file: str | None = Field(None, description="sources YAML a worker runs; GRIDPATROL_SOURCES overrides")
+    evidence_dir: str = Field("var/vision-evidence", description="where a worker writes its evidence photos")
+    health_every_s: float = Field(5.0, gt=0, le=300, description="how often a worker posts its sources' health")

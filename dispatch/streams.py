@@ -1,4 +1,4 @@
-"""The queue that carries detection reports from vision workers to dispatch.
+"""What vision workers send the platform: detection reports (a queue) and their sources' health (a board).
 
 In one process it is a plain queue. With Redis it is a Stream read by the consumer group
 "dispatch": each report goes to one consumer, stays pending until acknowledged after the
@@ -81,3 +81,42 @@ class RedisDetectionStream:
 
 def make_detection_queue(redis_url: str | None) -> DetectionQueue:
     return RedisDetectionStream(redis_url) if redis_url else InProcessDetectionQueue()
+
+
+HEALTH_KEY = "gridpatrol:source-health"
+
+
+class HealthBoard(Protocol):
+    def put(self, source_id: str, health: Message) -> None: ...
+    def all(self) -> dict[str, Message]: ...
+
+
+class InProcessHealthBoard:
+    """Workers running inside the web process post their sources' health here."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, Message] = {}
+
+    def put(self, source_id: str, health: Message) -> None:
+        self.entries[source_id] = health
+
+    def all(self) -> dict[str, Message]:
+        return dict(self.entries)
+
+
+class RedisHealthBoard:
+    """Workers in other processes post to a Redis hash that every web process reads."""
+
+    def __init__(self, url: str, key: str = HEALTH_KEY) -> None:
+        self.client = redis.Redis.from_url(url)
+        self.key = key
+
+    def put(self, source_id: str, health: Message) -> None:
+        self.client.hset(self.key, source_id, json.dumps(health))
+
+    def all(self) -> dict[str, Message]:
+        return {k.decode(): json.loads(v) for k, v in self.client.hgetall(self.key).items()}
+
+
+def make_health_board(redis_url: str | None) -> HealthBoard:
+    return RedisHealthBoard(redis_url) if redis_url else InProcessHealthBoard()

@@ -2,6 +2,7 @@
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from vision.zones import Zone
 log = logging.getLogger(__name__)
 
 Send = Callable[[dict[str, Any]], None]
+PostHealth = Callable[[str, dict[str, Any]], None]
 
 
 def ground_mapper(source: SourceConfig) -> Callable[[tuple[float, float]], tuple[float, float] | None] | None:
@@ -99,9 +101,17 @@ class VisionWorker:
                 run.ended = True
         return sum(not run.ended for run in self.runs)
 
-    def run(self, stop: threading.Event) -> None:
-        while not stop.is_set() and self.step():
-            pass
+    def run(self, stop: threading.Event, *, post_health: PostHealth | None = None, health_every_s: float = 5.0) -> None:
+        """Step until every source has ended or `stop` is set, posting the sources' health now and then."""
+        next_post = 0.0
+        while not stop.is_set():
+            live = self.step()
+            if post_health is not None and (time.monotonic() >= next_post or not live):
+                for source_id, health in self.health().items():
+                    post_health(source_id, {**health, "reported_at": time.time()})
+                next_post = time.monotonic() + health_every_s
+            if not live:
+                break
         for run in self.runs:
             run.source.close()
 

@@ -20,7 +20,7 @@ from grid.squads import assign_by_district
 from webapp.demo import read_demo_credentials
 from webapp.extensions import socketio
 from webapp.platform import current_platform
-from webapp.tasks import run_overdue_checks
+from webapp.tasks import run_overdue_checks, start_vision_worker
 
 
 def register_cli(app: Flask) -> None:
@@ -51,6 +51,8 @@ def serve(host: str | None, port: int | None) -> None:
     click.echo(f"Serving on http://{host}:{port}/  (API: /api/openapi.json)")
     socketio.start_background_task(run_overdue_checks, current_app._get_current_object())
     socketio.start_background_task(platform.detection_consumer().run, threading.Event())
+    if start_vision_worker(platform) is not None:
+        click.echo(f"Vision worker running the sources in {platform.settings.worker.sources_file}")
     # FlaskGroup marks the process as "run from the CLI", which makes app.run() a no-op; this command *is* the server.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)

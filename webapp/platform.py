@@ -13,7 +13,7 @@ from dispatch.context import DispatchContext
 from dispatch.db import make_engine, make_session_factory, migrate
 from dispatch.consumer import DetectionConsumer
 from dispatch.evidence_store import EvidenceStore
-from dispatch.streams import DetectionQueue, make_detection_queue
+from dispatch.streams import DetectionQueue, HealthBoard, make_detection_queue, make_health_board
 from dispatch.squad.service import load_unit_grid
 from webapp.demo import seed_demo
 
@@ -29,6 +29,7 @@ class Platform:
     bus: Bus
     evidence: EvidenceStore
     detections: DetectionQueue
+    source_health: HealthBoard
 
     def detection_consumer(self) -> DetectionConsumer:
         return DetectionConsumer(sessions=self.sessions, ctx=self.ctx, bus=self.bus, store=self.evidence,
@@ -54,7 +55,8 @@ def build_platform(settings: Settings) -> Platform:
     )
     evidence = EvidenceStore(settings.path(settings.app.instance_dir) / "evidence")
     return Platform(settings=settings, engine=engine, sessions=sessions, ctx=ctx, bus=make_bus(settings.redis.url),
-                    evidence=evidence, detections=make_detection_queue(settings.redis.url))
+                    evidence=evidence, detections=make_detection_queue(settings.redis.url),
+                    source_health=make_health_board(settings.redis.url))
 
 
 def init_app(app: Flask, platform: Platform) -> None:

@@ -1,9 +1,12 @@
-"""Periodic work of a web process: the overdue check."""
+"""Background work of a web process: the overdue check, and the vision worker in single-process mode."""
 import logging
+import threading
 import time
 
 from flask import Flask
 
+from config.sources import load_sources
+from config.vision import load_vision_config
 from dispatch.case.events import commit_and_publish
 from dispatch.case.service import flag_overdue
 from dispatch.db import utcnow
@@ -31,3 +34,22 @@ def run_overdue_checks(app: Flask) -> None:
         except Exception:  # the database may be briefly away; the next round tries again
             log.exception("overdue check failed")
         time.sleep(platform.settings.dispatch.overdue_check_s)
+
+
+def start_vision_worker(platform: Platform) -> threading.Event | None:
+    """With a sources file configured, run the vision worker in this process (single-process mode)."""
+    sources_file = platform.settings.worker.sources_file
+    if sources_file is None:
+        return None
+    from vision.worker import VisionWorker  # only a process that watches cameras loads the model stack
+
+    stop = threading.Event()
+    worker = VisionWorker(
+        sources=load_sources(platform.settings.path(sources_file)).sources, vision=load_vision_config(),
+        send=platform.detections.add, evidence_dir=platform.settings.path(platform.settings.worker.evidence_dir),
+    )
+    thread = threading.Thread(target=worker.run, args=(stop,), name="vision-worker", daemon=True,
+                              kwargs={"post_health": platform.source_health.put,
+                                      "health_every_s": platform.settings.worker.health_every_s})
+    thread.start()
+    return stop

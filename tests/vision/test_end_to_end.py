@@ -1,5 +1,6 @@
 """Camera footage to a case: the street clip's parked car becomes one illegal-parking case in the
 camera's cell, with two evidence photos, pushed to the owning squad's room."""
+import threading
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,7 @@ def test_street_clip_becomes_one_case_with_two_photos(platform, app, login, cctv
 
     worker = VisionWorker(sources=[cctv_source], vision=vision_config, send=platform.detections.add,
                           evidence_dir=tmp_path / "vision", detectors={vision_config.detector.model: detector})
-    while worker.step():
-        pass
+    worker.run(threading.Event(), post_health=platform.source_health.put)
     consumer = platform.detection_consumer()
     while consumer.poll():
         pass
@@ -50,4 +50,5 @@ def test_street_clip_becomes_one_case_with_two_photos(platform, app, login, cctv
     pushed = [p["args"][0] for p in leader.get_received() if p["name"] == "case_event"]
     assert [(m["kind"], m["case"]["id"]) for m in pushed] == [("created", case.id)]
     assert [p for p in other.get_received() if p["name"] == "case_event"] == []
-    assert worker.health()["cctv_street"]["frames_read"] >= 40
+    health = {source["id"]: source for source in login("dispatcher").get("/api/sources").json}
+    assert health["cctv_street"]["frames_read"] >= 40 and health["cctv_street"]["ended"] is True

@@ -1,7 +1,7 @@
 """The JSON REST API under /api/, documented at /api/openapi.json."""
 from flask_smorest import Api
 
-from webapp.api import auth, cases, detections, evidence, grid, stats, tickets
+from webapp.api import auth, cases, detections, evidence, grid, sources, stats, tickets
 
 
 def register_api(api: Api) -> None:
@@ -9,6 +9,7 @@ def register_api(api: Api) -> None:
     api.register_blueprint(tickets.blp, url_prefix="/api/tickets")
     api.register_blueprint(cases.blp, url_prefix="/api/cases")
     api.register_blueprint(detections.blp, url_prefix="/api/detections")
+    api.register_blueprint(sources.blp, url_prefix="/api/sources")
     api.register_blueprint(grid.blp, url_prefix="/api")
     api.register_blueprint(evidence.blp, url_prefix="/api")
     api.register_blueprint(stats.blp, url_prefix="/api/stats")
