@@ -292,3 +292,38 @@ def test_english_pages_and_strangers(browser, server: Server) -> None:
     assert page.locator("#case-table th >> nth=1").inner_text() == "Category"
     assert page.errors == [], page.errors
     dispatcher.close()
+
+
+def test_console_locates_a_ticket_by_a_click_on_the_map(browser, server: Server) -> None:
+    dispatcher, console = signed_in(browser, server, "dispatcher1")
+    ticket = dispatcher.request.post("/api/tickets", data=ticket_payload(
+        lon=None, lat=None, category="0506", address="浉河区某路口（来电未说清）")).json()["ticket"]
+    open_ready(console, "/console")
+    console.click(".tab[data-tab=locate]")
+    console.click(f"#unlocated li[data-ticket-id='{ticket['id']}']")
+    console.wait_for_selector("#l-map [data-cell]", state="attached")
+    console.once("dialog", lambda dialog: dialog.accept())
+    box = console.locator("#l-map").bounding_box()
+    console.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    console.wait_for_selector(f"#unlocated li[data-ticket-id='{ticket['id']}']", state="detached")
+    located = dispatcher.request.get(f"/api/tickets/{ticket['id']}").json()
+    assert located["status"] == "linked" and located["case_id"] is not None
+    console.wait_for_selector(f"#d-title:has-text('#{located['case_id']}')")
+    assert console.errors == [], console.errors
+    dispatcher.close()
+
+
+def test_page_gcj02_shift_matches_grid_crs(browser, server: Server) -> None:
+    """The pages shift WGS-84 to GCJ-02 for GCJ-02 tiles with the same formula as grid/crs.py."""
+    from grid.crs import gcj02_to_wgs84, wgs84_to_gcj02
+
+    dispatcher, page = signed_in(browser, server, "dispatcher1")
+    open_ready(page, "/stats")
+    points = [(114.07, 32.12), (116.397, 39.908), (121.47, 31.23), (2.35, 48.85)]
+    shifted = page.evaluate("points => points.map(p => GP.wgsToGcj(p[0], p[1]))", points)
+    back = page.evaluate("points => points.map(p => GP.gcjToWgs(p[0], p[1]))", shifted)
+    for (lon, lat), (glon, glat), (wlon, wlat) in zip(points, shifted, back):
+        expected = wgs84_to_gcj02(lon, lat)
+        assert abs(glon - expected[0]) < 1e-9 and abs(glat - expected[1]) < 1e-9
+        assert abs(wlon - gcj02_to_wgs84(glon, glat)[0]) < 1e-9 and abs(wlat - lat) < 1e-8
+    dispatcher.close()

@@ -201,6 +201,11 @@
       locateMap = GP.makeMap("l-map");
       var layer = GP.gridLayer(gridCollection, {color: "#7b8ca3", weight: 1, fillColor: "#e8eef5", fillOpacity: 0.3}).addTo(locateMap);
       if (gridCollection.features.length) locateMap.fitBounds(layer.getBounds());
+      else locateMap.setView([32.12, 114.07], 13);
+      layer.eachLayer(function (cell) {
+        cell.bindTooltip(cell.feature.properties.code + " · " + GP.squadName(cell.feature.properties.squad_code), {sticky: true});
+        cell.getElement().setAttribute("data-cell", cell.feature.properties.code);
+      });
       locateMap.on("click", function (event) {
         if (!locateTicket) return;
         var chosen = locateTicket;
