@@ -22,6 +22,11 @@ class HomographyConfig(StrictModel):
         return self
 
 
+class TelemetryConfig(StrictModel):
+    srt: str = Field(min_length=1, description="the flight's DJI SRT subtitle file (one record per video frame)")
+    focal_35mm: float = Field(24.0, gt=1, le=1000, description="35 mm-equivalent focal length of the camera")
+
+
 class SourceConfig(StrictModel):
     id: str = Field(min_length=1, max_length=40, pattern=r"^[\w.-]+$", description="source id, unique")
     kind: Literal["camera", "drone"] = Field(description="ticket source of its reports")
@@ -32,6 +37,13 @@ class SourceConfig(StrictModel):
     zones: str = Field(description="zones file (config/zones/*.yaml) whose source_id is this id")
     model: str | None = Field(None, description="model for this source; null = the vision detector's model")
     homography: HomographyConfig | None = Field(None, description="fixed camera: pixel → ground mapping")
+    telemetry: TelemetryConfig | None = Field(None, description="drone: per-frame position and gimbal")
+
+    @model_validator(mode="after")
+    def one_mapping(self) -> "SourceConfig":
+        if self.homography is not None and self.telemetry is not None:
+            raise ValueError(f"source {self.id}: a homography or telemetry, not both")
+        return self
 
 
 class SourcesConfig(StrictModel):

@@ -11,6 +11,7 @@ from typing import Any
 from config.sources import SourceConfig
 from config.vision import VisionConfig, load_zones
 from vision.detector import Detector
+from vision.drone import TelemetryMapper
 from vision.events import ViolationEvent
 from vision.evidence import EvidenceWriter
 from vision.geo import Homography
@@ -25,8 +26,13 @@ Send = Callable[[dict[str, Any]], None]
 PostHealth = Callable[[str, dict[str, Any]], None]
 
 
-def ground_mapper(source: SourceConfig) -> Callable[[tuple[float, float]], tuple[float, float] | None] | None:
-    """Pixel → (lon, lat) for a fixed camera with control points; None when it cannot be located."""
+Locate = Callable[[tuple[float, float]], tuple[float, float] | None]
+
+
+def ground_mapper(source: SourceConfig) -> Locate | None:
+    """Pixel → (lon, lat): a fixed camera's homography or a drone's telemetry; None when neither is configured."""
+    if source.telemetry is not None:
+        return TelemetryMapper.from_srt(Path(source.telemetry.srt), focal_35mm=source.telemetry.focal_35mm)
     if source.homography is None:
         return None
     homography = Homography.from_control_points(source.homography.pixels, source.homography.lonlats)
@@ -91,6 +97,8 @@ class VisionWorker:
                 continue
             frame = run.source.read()
             if frame is not None:
+                if isinstance(run.pipeline.locate, TelemetryMapper):
+                    run.pipeline.locate.at(frame)  # this frame's position and gimbal
                 self._hand_over(run, run.pipeline.process(frame))
                 continue
             self._hand_over(run, run.pipeline.finish())
