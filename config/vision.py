@@ -43,6 +43,7 @@ class PresenceConfig(StrictModel):
 
 class DwellConfig(StrictModel):
     lost_grace_s: float = Field(5.0, ge=0.0, le=600.0, description="seconds a stay may go unseen (occlusion) before it ends")
+    match_iou: float = Field(0.5, ge=0.0, le=1.0, description="overlap a sighting needs with a stay's last box")
     reference_follow: float = Field(
         0.1, ge=0.0, le=0.5, description="share of each sighting blended into a stay's reference point (camera drift)"
     )

@@ -48,7 +48,8 @@ class Detections:
         boxes = result.boxes.cpu().numpy()
         class_id = boxes.cls.astype(np.int64)
         # One lookup table per call, indexed by class id: no per-box Python loop.
-        kind_of_class = np.array([class_map.get(result.names[i], "") for i in range(len(result.names))], "<U16")
+        size = max(result.names, default=-1) + 1
+        kind_of_class = np.array([class_map.get(result.names.get(i, ""), "") for i in range(size)], "<U16")
         kind = kind_of_class[class_id] if len(class_id) else np.empty(0, "<U16")
         keep = kind != ""
         track_id = boxes.id.astype(np.int64) if boxes.id is not None else np.full(len(class_id), UNTRACKED)

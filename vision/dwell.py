@@ -2,7 +2,8 @@
 
 A stay is keyed by place and kind, not by track id: it is an object of one kind held still at one
 point of one zone. Each frame, the zone's present objects of that kind are matched to open stays
-by distance to the point where the stay began (within the zone's stationary tolerance), so a track
+by distance to the stay's point (within the zone's stationary tolerance) and overlap with its last
+box, so a track
 id switch, a car hidden a few seconds by passing traffic, or car<->truck flicker keep the stay and
 its dwell. Dwell is measured in seconds from frame timestamps.
 """
@@ -51,6 +52,16 @@ class Stay:
         self.confidence = max(self.confidence, confidence)
         if track_id != UNTRACKED and track_id not in self.track_ids:
             self.track_ids.append(track_id)
+
+
+def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """(N,) intersection over union of one xyxy box with each of (N, 4) boxes."""
+    top_left = np.maximum(box[:2], boxes[:, :2])
+    bottom_right = np.minimum(box[2:], boxes[:, 2:])
+    intersection = np.prod(np.clip(bottom_right - top_left, 0, None), axis=1)
+    area = np.prod(box[2:] - box[:2])
+    areas = np.prod(boxes[:, 2:] - boxes[:, :2], axis=1)
+    return intersection / np.maximum(area + areas - intersection, 1e-9)
 
 
 class DwellRules:
@@ -110,7 +121,9 @@ class DwellRules:
         # Oldest stays choose first, so a duplicate born of one jittery box never steals a long stay.
         for stay in (s for s in self.stays if s.zone is zone):
             distance = np.linalg.norm(anchors - stay.anchor_px, axis=1)
-            feasible = free & (distance <= stay.tolerance_px)
+            # Near the stay's point and much the same box: a van passing in front is neither.
+            overlap = box_iou(stay.box_xyxy, candidates.xyxy)
+            feasible = free & (distance <= stay.tolerance_px) & (overlap >= self.config.match_iou)
             if not feasible.any():
                 continue
             # Its own track first, then the nearest: a new track id may take over a lost stay.
