@@ -10,6 +10,7 @@ from config.app import AppConfig, DatabaseConfig, RedisConfig
 from config.base import StrictModel
 from config.city import CityConfig
 from config.dispatch import CalendarConfig, DispatchConfig
+from config.hotline import HOTLINE_FILE, HotlineConfig
 from config.map import MapConfig
 from config.sources import WorkerConfig
 
@@ -26,6 +27,7 @@ class Settings(StrictModel):
     calendar: CalendarConfig = Field(default_factory=CalendarConfig)
     map: MapConfig = Field(default_factory=MapConfig)
     worker: WorkerConfig = Field(default_factory=WorkerConfig)
+    hotline: HotlineConfig = Field(default_factory=HotlineConfig)
 
     def path(self, relative: str) -> Path:
         """A settings path resolved against the repository root."""
@@ -61,13 +63,15 @@ def environment_overrides(env: dict[str, str]) -> dict[str, Any]:
         overrides["worker"] = {"sources_file": env["GRIDPATROL_SOURCES"]}
     if env.get("GRIDPATROL_SECRET_KEY"):
         overrides["app"] = {"secret_key": env["GRIDPATROL_SECRET_KEY"]}
+    if env.get("GRIDPATROL_HOTLINE_SECRET"):
+        overrides["hotline"] = {"secret": env["GRIDPATROL_HOTLINE_SECRET"]}
     return overrides
 
 
 def load(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Settings:
-    """default.yaml, then the file in GRIDPATROL_CONFIG, then the environment, then `overrides`."""
+    """default.yaml (its hotline section from hotline.yaml), then GRIDPATROL_CONFIG, the environment, `overrides`."""
     env = dict(os.environ) if env is None else env
-    data = read_yaml(DEFAULT_FILE)
+    data = deep_merge({"hotline": read_yaml(HOTLINE_FILE)}, read_yaml(DEFAULT_FILE))
     if env.get("GRIDPATROL_CONFIG"):
         data = deep_merge(data, read_yaml(Path(env["GRIDPATROL_CONFIG"])))
     data = deep_merge(data, environment_overrides(env))

@@ -1,8 +1,13 @@
 """Every table, imported in one place so the metadata (and Alembic) sees them all."""
 from dispatch.account.models import ApiToken, User
+from dispatch.address.models import AddressCandidate, StandardAddress
 from dispatch.case.models import Case, CaseEvent, Evidence
 from dispatch.db import Base
+from dispatch.hotline.models import CaseRating, HotlineReply
 from dispatch.squad.models import Cell, Squad
 from dispatch.ticket.models import Ticket
 
-__all__ = ["ApiToken", "Base", "Case", "CaseEvent", "Cell", "Evidence", "Squad", "Ticket", "User"]
+__all__ = [
+    "AddressCandidate", "ApiToken", "Base", "Case", "CaseEvent", "CaseRating", "Cell", "Evidence", "HotlineReply",
+    "Squad", "StandardAddress", "Ticket", "User",
+]

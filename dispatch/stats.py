@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 from dispatch.calendar import WorkCalendar
 from dispatch.case.enums import OPEN_STATUSES, CaseStatus
 from dispatch.case.models import Case
+from dispatch.hotline.enums import Satisfaction
+from dispatch.hotline.feedback import latest_ratings
 from dispatch.squad.models import Squad
 
 HANDLED_OR_LATER = {CaseStatus.HANDLED.value, CaseStatus.VERIFIED.value, CaseStatus.CLOSED.value}
@@ -31,6 +33,7 @@ def squad_stats(
     by_squad: dict[str, list[Case]] = defaultdict(list)
     for case in session.scalars(query):
         by_squad[case.squad_code].append(case)
+    ratings = latest_ratings(session=session, case_ids=[c.id for cases in by_squad.values() for c in cases])
     rows = []
     for squad in session.scalars(select(Squad).order_by(Squad.code)):
         cases = by_squad.get(squad.code, [])
@@ -39,6 +42,8 @@ def squad_stats(
         on_time = [c for c in handled if c.handled_at <= c.deadline_at]
         reworked = [c for c in handled if c.rework_count > 0]
         hours = [calendar.working_hours_between(c.registered_at, c.handled_at) for c in handled]
+        rated = [ratings[c.id] for c in cases if c.id in ratings]
+        rating_counts = {rating: rated.count(rating.value) for rating in Satisfaction}
         rows.append({
             "squad_code": squad.code, "squad_name": squad.name,
             "cases": len(cases), "handled": len(handled), "closed": len(closed),
@@ -47,6 +52,9 @@ def squad_stats(
             "on_time_rate": ratio(len(on_time), len(handled)),
             "rework_rate": ratio(len(reworked), len(handled)),
             "avg_handling_work_h": round(sum(hours) / len(hours), 2) if hours else None,
+            "rated": len(rated), **{rating.value: count for rating, count in rating_counts.items()},
+            "satisfaction_rate": ratio(
+                rating_counts[Satisfaction.SATISFIED] + rating_counts[Satisfaction.BASICALLY_SATISFIED], len(rated)),
         })
     return rows
 

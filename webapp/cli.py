@@ -1,5 +1,8 @@
-"""Commands: serve the platform, build a city grid, create accounts and tokens."""
+"""Commands: serve the platform, build a city grid, create accounts and tokens, hotline imports and replies."""
+import json
 import os
+import time
+from pathlib import Path
 import threading
 
 import click
@@ -10,8 +13,15 @@ from tqdm import tqdm
 
 from dispatch.account.enums import Role
 from dispatch.account.service import create_user, issue_token
+from dispatch.address.demo import demo_addresses
+from dispatch.address.service import load_matcher, read_address_csv, store_addresses
+from dispatch.db import utcnow
 from dispatch.errors import InputError
-from dispatch.squad.service import store_grid
+from dispatch.hotline.batch import choose_profile, import_rows, read_rows, row_points, summary, write_report
+from dispatch.hotline.extent import add_extent_grid
+from dispatch.hotline.outbox import HOTLINE_SOURCES as HOTLINE_SOURCE_NAMES
+from dispatch.hotline.replies import send_due_replies
+from dispatch.squad.service import load_unit_grid, store_grid
 from dispatch.ticket.enums import TicketSource
 from grid.boundary import read_boundary
 from grid.cells import build_cells, load_cells_geojson
@@ -28,6 +38,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(grid_group)
     app.cli.add_command(users_group)
     app.cli.add_command(tokens_group)
+    app.cli.add_command(hotline_group)
 
 
 @click.command("serve")
@@ -161,3 +172,89 @@ def create_token_command(name: str, sources: tuple[str, ...]) -> None:
         token = issue_token(session=session, name=name, sources=[TicketSource(s) for s in sources])
         session.commit()
     click.echo(token)
+
+
+@click.group("hotline", cls=AppGroup)
+def hotline_group() -> None:
+    """12345/12319 work orders, closure replies and the standard-address table."""
+
+
+@hotline_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--profile", default=None, help="work-order layout in config/hotline.yaml (default: the one fitting the columns)")
+@click.option("--source", type=click.Choice(HOTLINE_SOURCE_NAMES), default=None, help="file them as this source")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
+              help="per-row report, .csv or .json (default: FILE's name + .report.csv)")
+@click.option("--extent-grid", "extent_cell_m", type=float, default=None,
+              help="first cut a grid of cells this many metres wide around the records the city grid misses")
+def import_command(file: str, profile: str | None, source: str | None, report_path: str | None,
+                   extent_cell_m: float | None) -> None:
+    """Import FILE (.csv, .xlsx, .json) of work orders; idempotent by work-order number."""
+    platform = current_platform()
+    config = platform.settings.hotline
+    path = Path(file)
+    try:
+        rows = read_rows(path.read_bytes(), path.name)
+        name, chosen = choose_profile(config.profiles, rows, name=profile, source=source)
+    except InputError as exc:
+        raise click.BadParameter(exc.message, param_hint=exc.field) from exc
+    with platform.sessions() as session:
+        if extent_cell_m is not None:
+            lons, lats = row_points(rows, chosen)
+            added = add_extent_grid(session=session, grid=platform.ctx.grid, lons=lons, lats=lats,
+                                    cell_size_m=extent_cell_m, name=f"{path.stem} extent")
+            session.commit()
+            platform.ctx.grid = load_unit_grid(session=session)
+            click.echo(f"{added} cells added around the records")
+        with tqdm(total=len(rows), desc=f"importing ({name})", unit="row") as bar:
+            reports = import_rows(session=session, bus=platform.bus, ctx=platform.ctx, config=config, profile=chosen,
+                                  rows=rows, matcher=load_matcher(session=session, config=config.address),
+                                  actor=f"import:{path.name}", on_row=lambda _report: bar.update())
+    report_file = Path(report_path) if report_path else path.with_name(path.name + ".report.csv")
+    write_report(reports, report_file)
+    click.echo(json.dumps(summary(reports), ensure_ascii=False, indent=1))
+    click.echo(f"report: {report_file}")
+
+
+@hotline_group.command("send-replies")
+@click.option("--loop", is_flag=True, help="keep sending every replies.every_s seconds")
+def send_replies_command(loop: bool) -> None:
+    """Send the due closure replies to the hotline's webhook (retries back off exponentially)."""
+    platform = current_platform()
+    config = platform.settings.hotline
+    if config.replies.webhook_url is None:
+        raise click.UsageError("hotline.replies.webhook_url is not set")
+    while True:
+        with platform.sessions() as session:
+            click.echo(json.dumps(send_due_replies(session=session, config=config, now=utcnow())))
+        if not loop:
+            return
+        time.sleep(config.replies.every_s)
+
+
+@hotline_group.command("load-addresses")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--crs", "crs_name", default="wgs84", show_default=True, help="CRS of the lon/lat columns")
+def load_addresses_command(file: str, crs_name: str) -> None:
+    """Replace the standard-address table (地址库) with FILE, a CSV with columns address, lon, lat."""
+    platform = current_platform()
+    try:
+        rows = read_address_csv(Path(file))
+        with platform.sessions() as session:
+            count = store_addresses(session=session, rows=rows, crs=CoordSys.parse(crs_name),
+                                    config=platform.settings.hotline.address)
+            session.commit()
+    except (InputError, ValueError) as exc:
+        raise click.BadParameter(str(exc)) from exc
+    click.echo(f"{count} standard addresses stored")
+
+
+@hotline_group.command("demo-addresses")
+def demo_addresses_command() -> None:
+    """Fill the standard-address table with the demo city's generated streets and door numbers."""
+    platform = current_platform()
+    with platform.sessions() as session:
+        count = store_addresses(session=session, rows=demo_addresses(), crs=CoordSys.WGS84,
+                                config=platform.settings.hotline.address)
+        session.commit()
+    click.echo(f"{count} demo standard addresses stored")

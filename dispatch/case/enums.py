@@ -28,6 +28,7 @@ class CaseAction(StrEnum):
     HANDLE = "handle"
     VERIFY = "verify"
     RETURN = "return"  # verification failed: back to the squad for rework (返工)
+    REOPEN = "reopen"  # the caller was dissatisfied with a closed case: back to the squad for rework
     CLOSE = "close"
 
 
@@ -49,5 +50,6 @@ class EventKind(StrEnum):
     HANDLED = "handled"
     VERIFIED = "verified"
     RETURNED = "returned"
+    REOPENED = "reopened"
     CLOSED = "closed"
     OVERDUE = "overdue"

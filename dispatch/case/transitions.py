@@ -9,6 +9,9 @@ from dispatch.case.events import record_event
 from dispatch.case.models import Case
 from dispatch.categories import CategoryTable
 from dispatch.errors import InputError, TransitionRefused
+from dispatch.hotline.enums import Satisfaction
+from dispatch.hotline.feedback import latest_rating
+from dispatch.hotline.outbox import queue_closure_replies
 from dispatch.squad.models import Squad
 
 S, A = CaseStatus, CaseAction
@@ -22,6 +25,7 @@ ALLOWED: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.HANDLED, A.VERIFY): S.VERIFIED,
     (S.HANDLED, A.RETURN): S.DISPATCHED,  # rework (返工): the only way back
     (S.VERIFIED, A.CLOSE): S.CLOSED,
+    (S.CLOSED, A.REOPEN): S.DISPATCHED,  # rework after the caller rated the closed case dissatisfied
 }
 
 # Where each action leads when it is allowed: used to name the refused move.
@@ -36,6 +40,7 @@ EVENT_OF_ACTION: dict[CaseAction, EventKind] = {
     A.VERIFY: EventKind.VERIFIED,
     A.RETURN: EventKind.RETURNED,
     A.CLOSE: EventKind.CLOSED,
+    A.REOPEN: EventKind.REOPENED,
 }
 
 
@@ -65,7 +70,7 @@ def transition(
     from_status = CaseStatus(case.status)
     to_status = next_status(from_status, action)
     data: dict[str, str] = {}
-    if action in (A.REJECT, A.RETURN):
+    if action in (A.REJECT, A.RETURN, A.REOPEN):
         if not (reason and reason.strip()):
             raise InputError("reason", f"a reason is required to {action.value} a case")
         data["reason"] = reason
@@ -92,12 +97,20 @@ def transition(
         data["result"] = result
     elif action is A.VERIFY:
         case.verified_at = now
+    elif action is A.REOPEN:
+        rating = latest_rating(session=session, case=case)
+        if rating is None or rating.rating != Satisfaction.DISSATISFIED.value:
+            raise InputError("action", "only a closed case its caller rated dissatisfied can be reopened")
+        case.rework_count += 1
+        case.handled_at, case.handling_result, case.verified_at, case.closed_at = None, None, None, None
+        case.dispatched_at = now
     elif action is A.RETURN:
         case.rework_count += 1
         case.handled_at, case.handling_result = None, None
         case.dispatched_at = now
     elif action is A.CLOSE:
         case.closed_at = now
+        queue_closure_replies(session=session, case=case)  # in this transaction: a closure is replied to once
     case.status = to_status.value
     record_event(session=session, case=case, kind=EVENT_OF_ACTION[action], actor=actor, at=now,
                  from_status=from_status, to_status=to_status, note=note, data=data)

@@ -26,6 +26,11 @@ class SquadStatsOut(Schema):
     on_time_rate = fields.Float(allow_none=True, metadata={"description": "handled by the deadline / handled"})
     rework_rate = fields.Float(allow_none=True, metadata={"description": "handled after a return / handled"})
     avg_handling_work_h = fields.Float(allow_none=True, metadata={"description": "working hours register→handled"})
+    rated = fields.Integer(metadata={"description": "cases with a caller's satisfaction rating (回访)"})
+    satisfied = fields.Integer()
+    basically_satisfied = fields.Integer()
+    dissatisfied = fields.Integer()
+    satisfaction_rate = fields.Float(allow_none=True, metadata={"description": "(satisfied + basically) / rated"})
 
 
 @blp.route("/squads", methods=["GET"])

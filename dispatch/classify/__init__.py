@@ -1,0 +1,1 @@
+"""Case category from a report's free text."""

@@ -1,0 +1,164 @@
+"""Hotline work orders: signed push, batch upload, the reply outbox, satisfaction ratings, address candidates."""
+import hmac
+from dataclasses import asdict
+
+from flask import request
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields, validate
+
+from config.hotline import ProfileConfig
+from dispatch.account.enums import Role
+from dispatch.address.service import load_matcher, ticket_candidates
+from dispatch.case.service import get_case
+from dispatch.db import utcnow
+from dispatch.errors import NotFound
+from dispatch.hotline.batch import import_rows, read_rows, summary
+from dispatch.hotline.enums import ReplyStatus, Satisfaction
+from dispatch.hotline.feedback import rate_case
+from dispatch.hotline.replies import list_replies, sign
+from dispatch.ticket.models import Ticket
+from webapp.auth import principal, requires
+from webapp.platform import current_platform, db_session
+
+blp = Blueprint("hotline", __name__, description="12345/12319 work orders in, closure replies out, 回访 ratings")
+
+
+class RowOut(Schema):
+    row = fields.Integer()
+    external_id = fields.String(allow_none=True)
+    outcome = fields.String(metadata={"description": "created, merged, duplicate, unlocated or refused"})
+    reason = fields.String(allow_none=True)
+    ticket_id = fields.Integer(allow_none=True)
+    case_id = fields.Integer(allow_none=True)
+
+
+class ImportOut(Schema):
+    summary = fields.Dict(metadata={"description": "rows, outcomes by kind, refused rows by reason"})
+    rows = fields.List(fields.Nested(RowOut))
+
+
+class ImportIn(Schema):
+    profile = fields.String(required=True, metadata={"description": "work-order layout from config/hotline.yaml"})
+
+
+class FileIn(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class ReplyQuery(Schema):
+    status = fields.Enum(ReplyStatus, by_value=True)
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+class ReplyOut(Schema):
+    id = fields.Integer()
+    idempotency_key = fields.String()
+    case_id = fields.Integer()
+    ticket_id = fields.Integer()
+    payload = fields.Dict()
+    status = fields.String()
+    attempts = fields.Integer()
+    next_attempt_at = fields.AwareDateTime()
+    last_error = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    sent_at = fields.AwareDateTime(allow_none=True)
+
+
+class RatingIn(Schema):
+    rating = fields.Enum(Satisfaction, by_value=True, required=True,
+                         metadata={"description": "satisfied 满意, basically_satisfied 基本满意, dissatisfied 不满意"})
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+class RatingOut(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    rating = fields.String()
+    note = fields.String(allow_none=True)
+    actor = fields.String()
+    at = fields.AwareDateTime()
+
+
+class CandidateOut(Schema):
+    rank = fields.Integer()
+    address = fields.String()
+    lon = fields.Float(metadata={"description": "WGS-84"})
+    lat = fields.Float()
+    score = fields.Float(metadata={"description": "0-100"})
+
+
+def profile_named(name: str) -> ProfileConfig:
+    profiles = current_platform().settings.hotline.profiles
+    if name not in profiles:
+        raise NotFound(f"no work-order profile '{name}'; known: {', '.join(profiles)}")
+    return profiles[name]
+
+
+def run_import(profile_name: str, rows: list[dict]) -> dict:
+    platform, session = current_platform(), db_session()
+    config = platform.settings.hotline
+    reports = import_rows(session=session, bus=platform.bus, ctx=platform.ctx, config=config,
+                          profile=profile_named(profile_name), rows=rows,
+                          matcher=load_matcher(session=session, config=config.address), actor=f"hotline:{profile_name}")
+    return {"summary": summary(reports), "rows": [asdict(report) for report in reports]}
+
+
+@blp.route("/work-orders/<profile>", methods=["POST"])
+@blp.response(201, ImportOut)
+@blp.alt_response(401, description="missing or wrong signature")
+def push(profile: str):
+    """Work orders pushed by the hotline: one JSON object or a list, signed with HMAC-SHA256 of the raw body."""
+    config = current_platform().settings.hotline
+    given = request.headers.get(config.signature_header, "").removeprefix("sha256=")
+    if not config.secret or not hmac.compare_digest(given, sign(request.get_data(), config.secret)):
+        abort(401, message=f"missing or wrong {config.signature_header}")
+    body = request.get_json(silent=True)
+    orders = body if isinstance(body, list) else [body]
+    if not all(isinstance(order, dict) for order in orders):
+        abort(400, message="the body must be a work-order object or a list of them")
+    return run_import(profile, orders)
+
+
+@blp.route("/imports", methods=["POST"])
+@requires(Role.ADMIN, Role.DISPATCHER)
+@blp.arguments(ImportIn, location="form")
+@blp.arguments(FileIn, location="files")
+@blp.response(200, ImportOut)
+def upload(form: dict, files: dict):
+    """Import a CSV, XLSX or JSON file of work orders; idempotent by work-order number, a report line per row."""
+    profile_named(form["profile"])
+    upload_file = files["file"]
+    return run_import(form["profile"], read_rows(upload_file.read(), upload_file.filename or ""))
+
+
+@blp.route("/replies", methods=["GET"])
+@requires(Role.ADMIN, Role.DISPATCHER)
+@blp.arguments(ReplyQuery, location="query")
+@blp.response(200, ReplyOut(many=True))
+def replies(query: dict):
+    """The outbox of closure replies to the hotline, newest first: pending, sent and failed."""
+    return list_replies(session=db_session(), status=query.get("status"), limit=query["limit"])
+
+
+@blp.route("/cases/<int:case_id>/rating", methods=["POST"])
+@requires(Role.ADMIN, Role.DISPATCHER)
+@blp.arguments(RatingIn)
+@blp.response(201, RatingOut)
+def rate(body: dict, case_id: int):
+    """Record the caller's satisfaction with a closed case; a dissatisfied case may then be reopened."""
+    session = db_session()
+    case = get_case(session=session, case_id=case_id)
+    rating = rate_case(session=session, case=case, rating=body["rating"], note=body.get("note"),
+                       actor=principal().name, now=utcnow())
+    session.commit()
+    return rating
+
+
+@blp.route("/tickets/<int:ticket_id>/candidates", methods=["GET"])
+@requires(Role.ADMIN, Role.DISPATCHER)
+@blp.response(200, CandidateOut(many=True))
+def candidates(ticket_id: int):
+    """Standard addresses an unlocated ticket may be at, best first; POST one to /api/tickets/<id>/locate."""
+    if db_session().get(Ticket, ticket_id) is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    return ticket_candidates(session=db_session(), ticket_id=ticket_id)
