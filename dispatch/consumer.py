@@ -1,4 +1,4 @@
-"""Turns detection reports from the queue into tickets: acknowledged only after the commit."""
+"""Turns worker reports from the queue into tickets and verifications: acknowledged only after the commit."""
 import logging
 import threading
 
@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch.bus import Bus
 from dispatch.case.events import commit_and_publish
 from dispatch.context import DispatchContext
-from dispatch.detections import DetectionIn, ingest_detection
+from dispatch.detections import DetectionIn, RecheckIn, ingest_detection, ingest_recheck
 from dispatch.errors import InputError
 from dispatch.evidence_store import EvidenceStore
 from dispatch.streams import DetectionQueue, Message
@@ -29,10 +29,15 @@ class DetectionConsumer:
 
     def handle(self, message_id: str, message: Message) -> None:
         try:
-            detection = DetectionIn().load(message)
             with self.sessions() as session:
-                ingest_detection(session=session, ctx=self.ctx, detection=detection, store=self.store,
-                                 actor=f"{detection['source'].value}:{detection['source_id']}")
+                if message.get("type") == "recheck":
+                    recheck = RecheckIn().load(message)
+                    ingest_recheck(session=session, ctx=self.ctx, recheck=recheck,
+                                   actor=f"{recheck['source'].value}:{recheck['source_id']}")
+                else:
+                    detection = DetectionIn().load(message)
+                    ingest_detection(session=session, ctx=self.ctx, detection=detection, store=self.store,
+                                     actor=f"{detection['source'].value}:{detection['source_id']}")
                 commit_and_publish(session, self.bus)
         except (ValidationError, InputError) as exc:
             # Retrying cannot help a malformed report: keep the reason, acknowledge, move on.

@@ -2,7 +2,9 @@
 
 A worker sends one report per violation event phase. `start` becomes a ticket through the same
 intake rules as a hotline call (idempotent by event id, merged with nearby reports); `update`
-and `end` add the photos taken since (the second photo that proves a car stayed).
+and `end` add the photos taken since (the second photo that proves a car stayed). When such a
+case is handled, the worker looks again and sends a recheck: gone verifies the case, still there
+returns it for rework.
 """
 import base64
 import binascii
@@ -11,7 +13,9 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates
 from sqlalchemy.orm import Session
 
-from dispatch.case.models import Evidence
+from dispatch.case.enums import CaseAction, CaseStatus
+from dispatch.case.models import Case, Evidence
+from dispatch.case.transitions import transition
 from dispatch.context import DispatchContext
 from dispatch.evidence_store import EvidenceStore
 from dispatch.intake import IntakeResult, find_ticket, submit_ticket
@@ -19,6 +23,8 @@ from dispatch.ticket.enums import TicketSource
 from dispatch.ticket.schemas import LocationIn
 
 RULE_TEXT = {"illegal_parking": "视频识别：机动车违停", "street_vending": "视频识别：占道经营"}
+RECHECK_PRESENT = "视频复核：违法行为仍在"
+RECHECK_GONE = "视频复核：已消除"
 
 
 class PhotoIn(Schema):
@@ -93,3 +99,32 @@ def ingest_detection(
         evidence.case = ticket.case
         ticket.evidence.append(evidence)
     return result
+
+
+class RecheckIn(Schema):
+    """A worker's second look at a handled case's violation: is it still there?"""
+
+    type = fields.String(required=True, validate=validate.Equal("recheck"))
+    event_id = fields.String(required=True, validate=validate.Length(1, 64))
+    source = fields.Enum(TicketSource, by_value=True, required=True)
+    source_id = fields.String(required=True, validate=validate.Length(1, 64))
+    present = fields.Boolean(required=True, metadata={"description": "the violation is still there"})
+    observed_at = fields.AwareDateTime(required=True)
+
+
+def ingest_recheck(
+    *, session: Session, ctx: DispatchContext, recheck: dict[str, Any], actor: str
+) -> Case | None:
+    """A handled case is verified when its camera sees the violation gone, returned for rework when not."""
+    ticket = find_ticket(session=session, source=recheck["source"].value, external_id=recheck["event_id"])
+    case = ticket.case if ticket is not None else None
+    if case is None or case.status != CaseStatus.HANDLED.value:
+        return None  # nothing to verify any more (already verified by a person, or never a case)
+    if recheck["present"]:
+        transition(session=session, case=case, action=CaseAction.RETURN, actor=actor, now=recheck["observed_at"],
+                   calendar=ctx.calendar, categories=ctx.categories, reason=RECHECK_PRESENT,
+                   note=recheck["event_id"])
+    else:
+        transition(session=session, case=case, action=CaseAction.VERIFY, actor=actor, now=recheck["observed_at"],
+                   calendar=ctx.calendar, categories=ctx.categories, note=f"{RECHECK_GONE}（{recheck['event_id']}）")
+    return case

@@ -1,10 +1,10 @@
 """The vision worker: runs configured sources through their pipelines and hands reports to dispatch."""
 import datetime as dt
-import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,6 @@ from vision.pipeline import Pipeline
 from vision.sources import FrameSource, open_source
 from vision.zones import Zone
 
-log = logging.getLogger(__name__)
 
 Send = Callable[[dict[str, Any]], None]
 PostHealth = Callable[[str, dict[str, Any]], None]
@@ -53,6 +52,7 @@ class SourceRun:
     pipeline: Pipeline
     media_start: dt.datetime
     ended: bool = False
+    open_events: set[str] = field(default_factory=set)  # started and not yet ended
 
 
 class VisionWorker:
@@ -65,6 +65,7 @@ class VisionWorker:
         self.vision, self.send, self.evidence_dir = vision, send, evidence_dir
         self.detectors = detectors if detectors is not None else {}
         self.runs = [self._start(source) for source in sources]
+        self.rechecks: queue.SimpleQueue[str] = queue.SimpleQueue()
 
     def _detector(self, model: str | None) -> Detector:
         """Models are loaded once and shared by the sources that name them."""
@@ -88,10 +89,32 @@ class VisionWorker:
 
     def _hand_over(self, run: SourceRun, events: list[ViolationEvent]) -> None:
         for event in events:
+            if event.phase == "end":
+                run.open_events.discard(event.event_id)
+            else:
+                run.open_events.add(event.event_id)
             self.send(detection_report(event, source_kind=run.config.kind, media_start=run.media_start))
 
+    def on_case_event(self, message: dict[str, Any]) -> None:
+        """Bus subscriber: a handled case with this worker's events asks for a second look."""
+        if message.get("kind") != "handled":
+            return
+        for event_id in message["case"].get("sensor_events", []):
+            if any(event_id.startswith(f"{run.config.id}:") for run in self.runs):
+                self.rechecks.put(event_id)
+
+    def _answer_rechecks(self) -> None:
+        """Still there = the event's stay is open in its source's pipeline now."""
+        while not self.rechecks.empty():
+            event_id = self.rechecks.get()
+            run = next(run for run in self.runs if event_id.startswith(f"{run.config.id}:"))
+            self.send({"type": "recheck", "event_id": event_id, "source": run.config.kind, "source_id": run.config.id,
+                       "present": event_id in run.open_events,
+                       "observed_at": dt.datetime.now(dt.timezone.utc).isoformat()})
+
     def step(self) -> int:
-        """One frame from every live source; returns how many sources are still live."""
+        """Answer pending rechecks, then one frame from every live source; returns how many are still live."""
+        self._answer_rechecks()
         for index, run in enumerate(self.runs):
             if run.ended:
                 continue

@@ -48,6 +48,7 @@ def start_vision_worker(platform: Platform) -> threading.Event | None:
         sources=load_sources(platform.settings.path(sources_file)).sources, vision=load_vision_config(),
         send=platform.detections.add, evidence_dir=platform.settings.path(platform.settings.worker.evidence_dir),
     )
+    platform.bus.subscribe(worker.on_case_event)  # handled camera cases get a second look
     thread = threading.Thread(target=worker.run, args=(stop,), name="vision-worker", daemon=True,
                               kwargs={"post_health": platform.source_health.put,
                                       "health_every_s": platform.settings.worker.health_every_s})

@@ -7,8 +7,10 @@ from sqlalchemy.orm import Session
 from dispatch.bus import Bus
 from dispatch.case.enums import CaseStatus, EventKind
 from dispatch.case.models import Case, CaseEvent
+from dispatch.ticket.enums import TicketSource
 
 OUTBOX_KEY = "gridpatrol_outbox"
+SENSOR_SOURCES = frozenset({TicketSource.CAMERA.value, TicketSource.DRONE.value})
 
 
 def record_event(
@@ -43,6 +45,8 @@ def case_summary(case: Case) -> dict[str, Any]:
         "overdue": case.overdue, "address": case.address,
         "reported_at": case.reported_at.isoformat(),
         "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,
+        # Camera and drone event ids, so their workers can look again when the case is handled.
+        "sensor_events": [t.external_id for t in case.tickets if t.source in SENSOR_SOURCES],
     }
 
 

@@ -99,3 +99,48 @@ def test_drone_clip_events_are_located_through_its_telemetry(platform, vision_co
     assert consumer.refused == []
     assert 1 <= len(cases) <= len(starts)  # neighbouring cars within the merge radius share a case
     assert {case.cell_code for case in cases} <= set(platform.ctx.grid.cells["code"])
+
+
+@pytest.mark.parametrize("platform", ["sqlite"], indirect=True)
+def test_camera_rechecks_a_handled_case(platform, client, login, cctv_source, vision_config, detector,
+                                        tmp_path) -> None:
+    """Handled while the car still stands there: returned for rework. Handled after it left: verified."""
+    worker = VisionWorker(sources=[cctv_source], vision=vision_config, send=platform.detections.add,
+                          evidence_dir=tmp_path / "vision", detectors={vision_config.detector.model: detector})
+    platform.bus.subscribe(worker.on_case_event)
+    consumer = platform.detection_consumer()
+    case_id = None
+    while case_id is None and worker.step():
+        if consumer.poll():
+            case_id = client.get("/api/cases").json["items"][0]["id"]
+    assert case_id is not None, "the parked car never became a case"
+
+    def act(who, action: str, **body) -> None:
+        response = who.post(f"/api/cases/{case_id}/transitions", json={"action": action, **body})
+        assert response.status_code == 200, response.json
+
+    def handle() -> None:
+        case = client.get(f"/api/cases/{case_id}").json
+        if case["status"] == "reported":
+            act(client, "register")
+            act(client, "dispatch")
+        leader = login("squad_leader", case["squad_code"])
+        act(leader, "accept")
+        act(leader, "handle", result="persuaded")
+
+    handle()
+    worker.step()  # the car is still parked: the recheck says so
+    consumer.poll()
+    case = client.get(f"/api/cases/{case_id}").json
+    assert case["status"] == "dispatched" and case["rework_count"] == 1
+    assert case["timeline"][-1]["kind"] == "returned" and case["timeline"][-1]["actor"] == "camera:cctv_street"
+
+    while worker.step():  # the car drives off; the clip ends
+        pass
+    while consumer.poll():
+        pass
+    handle()
+    worker.step()
+    consumer.poll()
+    case = client.get(f"/api/cases/{case_id}").json
+    assert case["status"] == "verified" and case["timeline"][-1]["actor"] == "camera:cctv_street"
