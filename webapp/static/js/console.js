@@ -124,7 +124,7 @@
       var reporter = ticket.reporter && (ticket.reporter.name || ticket.reporter.phone)
         ? GP.t("field.reporter") + ": " + [ticket.reporter.name, ticket.reporter.phone].filter(Boolean).join(" ") : "";
       tickets.appendChild(el("li", {}, [
-        el("strong", {text: "#" + ticket.id + " " + GP.t("source." + ticket.source)}), " ",
+        el("strong", {text: GP.t("console.ticket", {id: ticket.id}) + " · " + GP.t("source." + ticket.source)}), " ",
         el("span", {className: "muted", text: GP.time(ticket.received_at)}),
         el("div", {text: ticket.text}),
         reporter ? el("div", {className: "small muted", text: reporter}) : null,

@@ -97,7 +97,13 @@
   var timeFormat = new Intl.DateTimeFormat(boot.lang === "en" ? "en-GB" : "zh-CN", {
     timeZone: boot.timezone || "Asia/Shanghai", month: "2-digit", day: "2-digit", hour: "2-digit",
     minute: "2-digit", hour12: false});
-  GP.time = function (iso) { return iso ? timeFormat.format(new Date(iso)) : GP.t("common.none"); };
+  /* "MM-DD HH:mm" in the bureau's time zone, whatever the language: short and read the same everywhere. */
+  GP.time = function (iso) {
+    if (!iso) return GP.t("common.none");
+    var parts = {};
+    timeFormat.formatToParts(new Date(iso)).forEach(function (part) { parts[part.type] = part.value; });
+    return parts.month + "-" + parts.day + " " + (parts.hour === "24" ? "00" : parts.hour) + ":" + parts.minute;
+  };
   GP.percent = function (ratio) { return ratio === null || ratio === undefined ? GP.t("common.none") : (ratio * 100).toFixed(1) + "%"; };
 
   GP.OPEN = ["reported", "registered", "dispatched", "accepted", "handled", "verified"];
