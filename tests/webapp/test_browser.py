@@ -236,6 +236,14 @@ def test_live_dispatch_reaches_only_its_squad_within_a_second(browser, server: S
           f"{in_page_ms:.0f} ms, seen by the test after {marker_s * 1000:.0f} ms, "
           f"toast {toast_s * 1000:.0f} ms, dispatch toast {dispatch_s * 1000:.0f} ms after the POST was sent")
 
+    # A dropped link hides nothing: what happened while A was offline arrives on reconnect (catch-up).
+    page_a.evaluate("GP.socket.disconnect()")
+    page_a.wait_for_selector("#live-state.off", state="attached")
+    missed = post_ticket(dispatcher, *offset_m(*SOUTH_WEST, -40, 60), category="0102")["case"]
+    assert page_a.query_selector(f".case-pin[data-case-id='{missed['id']}']") is None
+    page_a.evaluate("GP.socket.connect()")
+    wait_marker(page_a, missed["id"], WAIT_MS)
+
     # The leader accepts in the popup; the console follows live.
     page_a.click(f".case-pin[data-case-id='{case['id']}']")
     page_a.click(".leaflet-popup .action-accept")
@@ -264,7 +272,7 @@ def test_live_dispatch_reaches_only_its_squad_within_a_second(browser, server: S
     console.wait_for_selector("#ranking tbody tr >> nth=3", state="attached")
     console.wait_for_selector("#chart-category canvas", state="attached")
     console.wait_for_selector("#heat-map [data-heat-cell]", state="attached")
-    console.wait_for_timeout(1200)  # ECharts animates its first draw; a screenshot mid-animation shows half bars
+    console.wait_for_selector("body[data-charts-drawn='1']", state="attached")  # ECharts animations ended
     shot(console, "stats.png", full_page=True)
     for context, page in ((admin, admin_page), (leader_a, page_a), (leader_b, page_b), (dispatcher, console)):
         assert page.errors == [], page.errors

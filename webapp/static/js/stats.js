@@ -5,6 +5,14 @@
   var period = document.getElementById("period");
   var categoryChart = echarts.init(document.getElementById("chart-category"));
   var dayChart = echarts.init(document.getElementById("chart-day"));
+  // Marks when both charts have finished drawing (animations included), for people and tests alike.
+  var drawn = {};
+  [["category", categoryChart], ["day", dayChart]].forEach(function (pair) {
+    pair[1].on("finished", function () {
+      drawn[pair[0]] = true;
+      if (drawn.category && drawn.day) document.body.dataset.chartsDrawn = "1";
+    });
+  });
   var heatMap = GP.makeMap("heat-map", {scrollWheelZoom: false});
   var heatLayer = null, heatLegend = null, grid = null;
   var FONT = "'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
