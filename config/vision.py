@@ -13,6 +13,18 @@ Kind = Literal["vehicle", "person", "vending_signal", "vendor"]
 Rule = Literal["illegal_parking", "street_vending"]
 Point = tuple[float, float]
 
+DEFAULT_CLASS_MAP: dict[str, Kind] = {
+    **{name: "vehicle" for name in ("car", "truck", "bus", "motorcycle")},
+    "person": "person",
+    **{name: "vending_signal" for name in ("umbrella", "dining table", "chair", "bench", "suitcase", "handbag",
+                                           "backpack")},  # fmt: skip
+    # a custom city-management model
+    "vehicle": "vehicle",
+    "stall": "vending_signal",
+    "tricycle cart": "vending_signal",
+    "vendor": "vendor",
+}
+
 
 class DetectorConfig(StrictModel):
     model: str = Field("yolo11n.pt", min_length=1, description="model path (.pt, ONNX, OpenVINO folder, engine) or Triton URL")
@@ -21,9 +33,7 @@ class DetectorConfig(StrictModel):
     conf: float = Field(0.1, ge=0.01, le=1.0, description="lowest confidence kept; ByteTrack uses the weak ones too")
     iou: float = Field(0.7, gt=0.0, le=1.0, description="NMS IoU threshold")
     agnostic_nms: bool = Field(True, description="one box per object across classes (car and truck on one car)")
-    class_map: dict[str, Kind] = Field(
-        {"car": "vehicle", "person": "person"}, min_length=1, description="model class name -> kind"
-    )
+    class_map: dict[str, Kind] = Field(DEFAULT_CLASS_MAP, min_length=1, description="model class name -> kind")
 
 
 class TrackerConfig(StrictModel):

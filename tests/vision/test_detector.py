@@ -1,0 +1,45 @@
+"""The detector with the real model: clear errors without one, mapped kinds with one."""
+from pathlib import Path
+
+import cv2
+import pytest
+
+from config.vision import DetectorConfig, VisionConfig
+from tests.requirements import shared_path
+from vision.detector import Detector, ModelUnavailableError
+
+
+def test_a_missing_model_path_fails_naming_the_path(tmp_path: Path) -> None:
+    missing = tmp_path / "no_such_model_openvino_model"
+    with pytest.raises(ModelUnavailableError, match=str(missing)):
+        Detector(DetectorConfig(model=str(missing)))
+
+
+def test_a_bare_model_name_offline_fails_naming_it() -> None:
+    # YOLO_OFFLINE=1 (conftest): Ultralytics cannot fetch yolo11n.pt, the default for online users.
+    with pytest.raises(ModelUnavailableError, match="yolo11n.pt"):
+        Detector(DetectorConfig(model="yolo11n.pt"))
+
+
+@pytest.mark.model
+def test_a_class_map_naming_none_of_the_models_classes_is_refused(vision_config: VisionConfig) -> None:
+    config = vision_config.detector.model_copy(update={"class_map": {"stall": "vending_signal"}})
+    with pytest.raises(ModelUnavailableError, match="none of the classes"):
+        Detector(config)
+
+
+@pytest.mark.model
+@pytest.mark.footage
+def test_the_parked_car_is_one_vehicle_box(detector: Detector) -> None:
+    # The frame at 9 s of the street clip: the blue car stands in the blue zone, nothing else on the road.
+    capture = cv2.VideoCapture(str(shared_path("data/media/cctv_street_no_parking_zone.mp4")))
+    capture.set(cv2.CAP_PROP_POS_MSEC, 9000)
+    ok, image = capture.read()
+    capture.release()
+    assert ok
+    detections = detector.detect(image)
+    vehicles = detections[detections.kind == "vehicle"]
+    assert len(vehicles) == 1  # agnostic NMS: car and truck boxes on one car leave one
+    x, y = vehicles.anchors[0]
+    assert 295 <= x <= 315 and 200 <= y <= 212
+    assert set(detections.kind.tolist()) <= {"vehicle", "person", "vending_signal", "vendor"}
