@@ -1,7 +1,9 @@
 """`python -m vision.model_cli {train,evaluate,export}`: fine-tune, score and export detection models."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -60,6 +62,93 @@ def train_command(
     click.echo(f"run: {result.save_dir}\nbest: {result.best}")
     for key, value in result.metrics.items():
         click.echo(f"  {key}: {value}")
+
+
+def _merge_json(out: Path, label: str, result: dict[str, Any]) -> None:
+    """Keep earlier entries of `out`, so several models sit side by side in one file."""
+    existing = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    existing[label] = result
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(existing, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+@models.command("evaluate")
+@click.argument("model", type=click.Path(exists=True, path_type=Path))
+@click.argument("target", type=click.Path(exists=True, path_type=Path))
+@click.option("--split", type=click.Choice(["train", "val", "test"]), help="split of a data.yaml to score [config]")
+@click.option(
+    "--class-map",
+    "class_map_specs",
+    multiple=True,
+    help="model class -> data set class, NAME=TARGET or a preset from the config (coco_vehicle); repeatable",
+)
+@click.option("--conf", type=click.FloatRange(0, 1), help="confidence for counts on a folder [config]")
+@click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path), help="folder only: write a contact sheet PNG")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="JSON file to write or merge into")
+@click.option("--label", help="key of this result in --out [model file name]")
+@CONFIG_OPTION
+def evaluate_command(
+    model: Path,
+    target: Path,
+    split: str | None,
+    class_map_specs: tuple[str, ...],
+    conf: float | None,
+    sheet: Path | None,
+    out: Path | None,
+    label: str | None,
+    config_file: Path,
+) -> None:
+    """Score MODEL (.pt, .onnx, OpenVINO folder) on TARGET: a data.yaml (metrics) or an image folder (counts)."""
+    config = training.load_training_config(config_file)
+    try:
+        class_map = training.parse_class_map(list(class_map_specs), presets=config.class_maps) or None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--class-map") from error
+    if target.is_dir():
+        result = training.count_detections(model=model, source=target, config=config, class_map=class_map, conf=conf, sheet=sheet)
+        click.echo(f"{'image':<24}{'detections':>12}")
+        for name, counts in result["per_image"].items():
+            click.echo(f"{name:<24}{sum(counts.values()):>12}")
+        click.echo(f"{result['images']} images, totals {result['totals']}, mean {result['mean_per_image']} per image")
+        if sheet is not None:
+            click.echo(f"contact sheet: {sheet}")
+    else:
+        result = training.evaluate(model=model, data=target, config=config, split=split, class_map=class_map)
+        click.echo(f"{'class':<20}{'images':>8}{'labels':>8}{'P':>8}{'R':>8}{'mAP50':>8}{'mAP50-95':>10}")
+        rows = [("all", result)] + list(result["per_class"].items())
+        for name, row in rows:
+            click.echo(
+                f"{name:<20}{result['images']:>8}{row['instances']:>8}{row['precision']:>8.3f}"
+                f"{row['recall']:>8.3f}{row['map50']:>8.3f}{row['map50_95']:>10.3f}"
+            )
+    if out is not None:
+        _merge_json(out, label or model.name, result)
+        click.echo(f"written: {out}")
+    else:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+@models.command("export")
+@click.argument("model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="data.yaml for INT8 calibration")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["openvino", "openvino_int8", "onnx"]),
+    help="format to write (openvino = FP16); repeatable [config]",
+)
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), help="where the exports go [RUNS/export/STEM]")
+@CONFIG_OPTION
+def export_command(model: Path, data: Path | None, formats: tuple[str, ...], out_dir: Path | None, config_file: Path) -> None:
+    """Export MODEL (.pt) for the worker: OpenVINO FP16 and INT8, ONNX; class names go along."""
+    config = training.load_training_config(config_file)
+    try:
+        results = training.export(model=model, config=config, data=data, formats=list(formats) or None, out_dir=out_dir)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    for result in results:
+        click.echo(f"{result.format:<15}{result.megabytes:>8.2f} MB{result.seconds:>8.1f} s  {result.path}")
 
 
 if __name__ == "__main__":
