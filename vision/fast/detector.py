@@ -1,0 +1,232 @@
+"""A YOLO detector on OpenVINO directly: Ultralytics' letterbox, decode and NMS in numpy, no torch.
+
+    detector = OpenVinoDetector(vision.detector)         # the same DetectorConfig as vision.detector.Detector
+    detections = detector.detect(image)                   # one BGR image -> Detections
+    per_image = detector.detect_many([image_a, image_b])  # several sources' frames, requests side by side
+
+Boxes equal Ultralytics' `predict` on the same IR (its square letterbox, its NMS order and rules)
+to well under a pixel; tests/vision/test_runtime.py holds that.
+"""
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import openvino as ov
+import yaml
+from openvino.preprocess import ColorFormat, PrePostProcessor
+
+from config.vision import DetectorConfig
+from vision.detections import UNTRACKED, Detections
+from vision.fast.config import RuntimeConfig
+
+PAD_VALUE = 114  # Ultralytics' letterbox grey
+MAX_WH = 7680  # Ultralytics' per-class box offset for class-aware NMS
+
+
+class RuntimeUnavailableError(RuntimeError):
+    """The configured model is not an OpenVINO IR this runtime can load."""
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    """Where an image lands in the square input: resized to `size` (w, h), offset by `pad` (left, top)."""
+
+    size: tuple[int, int]
+    pad: tuple[int, int]
+    gain: tuple[float, float]  # (x, y) input pixels per image pixel
+
+    @classmethod
+    def fit(cls, height: int, width: int, imgsz: int) -> "Letterbox":
+        """Ultralytics' LetterBox(auto=False, center=True) and scale_boxes arithmetic, rounding included."""
+        ratio = min(imgsz / height, imgsz / width)
+        new_w, new_h = max(round(width * ratio), 1), max(round(height * ratio), 1)
+        left, top = round((imgsz - new_w) / 2 - 0.1), round((imgsz - new_h) / 2 - 0.1)
+        return cls(size=(new_w, new_h), pad=(left, top), gain=(new_w / width, new_h / height))
+
+
+@dataclass
+class StageTimes:
+    """Seconds spent per stage over `frames` images; the detector adds to it on every call."""
+
+    frames: int = 0
+    preprocess_s: float = 0.0
+    inference_s: float = 0.0  # waiting for the runtime (requests overlap, so this is wall time, not CPU)
+    postprocess_s: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def per_frame_ms(self) -> dict[str, float]:
+        n = max(self.frames, 1)
+        return {
+            "preprocess": 1000 * self.preprocess_s / n,
+            "inference": 1000 * self.inference_s / n,
+            "postprocess": 1000 * self.postprocess_s / n,
+        }
+
+
+def read_class_names(model_dir: Path) -> dict[int, str]:
+    """Class names from the metadata.yaml Ultralytics writes beside an exported IR."""
+    metadata = model_dir / "metadata.yaml"
+    if not metadata.is_file():
+        raise RuntimeUnavailableError(f"no metadata.yaml (class names) beside the IR in {model_dir}")
+    names = (yaml.safe_load(metadata.read_text(encoding="utf-8")) or {}).get("names")
+    if not isinstance(names, dict) or not names:
+        raise RuntimeUnavailableError(f"{metadata} names no classes")
+    return {int(index): str(name) for index, name in names.items()}
+
+
+def find_ir(location: str) -> Path:
+    """The .xml of an OpenVINO folder (Ultralytics' export layout) or an .xml path itself."""
+    path = Path(location)
+    if path.is_file() and path.suffix == ".xml":
+        return path
+    if path.is_dir():
+        xmls = sorted(path.glob("*.xml"))
+        if len(xmls) == 1:
+            return xmls[0]
+    raise RuntimeUnavailableError(f"not an OpenVINO IR (a folder with one .xml, or the .xml): {location}")
+
+
+def nms(xyxy: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """Indices kept by greedy NMS, highest score first (torchvision.ops.nms's rule: drop IoU > threshold)."""
+    if not len(xyxy):
+        return np.empty(0, np.int64)
+    xywh = np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=1).astype(np.float64)
+    # OpenCV's loop is C++; with score threshold 0 it keeps the same boxes in the same order as torchvision.
+    return np.asarray(cv2.dnn.NMSBoxes(xywh, scores.astype(np.float32), 0.0, iou_threshold), np.int64).reshape(-1)
+
+
+class OpenVinoDetector:
+    """`detect(image)` and `detect_many(images)` -> Detections, from an OpenVINO IR compiled on the CPU."""
+
+    def __init__(self, config: DetectorConfig, runtime: RuntimeConfig | None = None) -> None:
+        self.config = config
+        self.runtime = runtime or RuntimeConfig()
+        if config.device != "cpu":
+            raise RuntimeUnavailableError(f"the OpenVINO fast path runs on the CPU, not {config.device}")
+        xml = find_ir(config.model)
+        self.class_names = read_class_names(xml.parent)
+        core = ov.Core()
+        model = core.read_model(xml)
+        shape = model.input(0).get_partial_shape()
+        if shape.is_dynamic or tuple(shape.to_shape()) != (1, 3, config.imgsz, config.imgsz):
+            raise RuntimeUnavailableError(f"{xml}: input {shape}, expected [1,3,{config.imgsz},{config.imgsz}]")
+        # Colour order, layout and scaling run inside the compiled graph: the input is the letterboxed uint8 BGR image.
+        ppp = PrePostProcessor(model)
+        ppp.input().tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC")).set_color_format(ColorFormat.BGR)
+        ppp.input().model().set_layout(ov.Layout("NCHW"))
+        ppp.input().preprocess().convert_element_type(ov.Type.f32).convert_color(ColorFormat.RGB).scale(255.0)
+        model = ppp.build()
+        properties: dict[str, str] = {"PERFORMANCE_HINT": self.runtime.performance_hint}
+        if self.runtime.num_streams:
+            properties["NUM_STREAMS"] = str(self.runtime.num_streams)
+        if self.runtime.num_threads:
+            properties["INFERENCE_NUM_THREADS"] = str(self.runtime.num_threads)
+        self.compiled = core.compile_model(model, "CPU", properties)
+        count = self.runtime.infer_requests or int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+        self._requests = [self.compiled.create_infer_request() for _ in range(count)]
+        # Each request's input tensor is the preallocated letterbox canvas; its last geometry saves re-padding.
+        self._canvases = [request.get_input_tensor(0).data for request in self._requests]
+        for canvas in self._canvases:
+            canvas[...] = PAD_VALUE
+        self._geometry: list[Letterbox | None] = [None] * count
+        size = max(self.class_names) + 1
+        self._kind_of_class = np.array(
+            [config.class_map.get(self.class_names.get(i, ""), "") for i in range(size)], "<U16"
+        )
+        self.mapped_class_names = sorted(set(self.class_names.values()) & config.class_map.keys())
+        if not self.mapped_class_names:
+            raise RuntimeUnavailableError(f"model {xml} has none of the classes in detector.class_map")
+        self.times = StageTimes()
+
+    @property
+    def requests(self) -> int:
+        """How many images can be in flight at once."""
+        return len(self._requests)
+
+    def detect(self, image: np.ndarray) -> Detections:
+        """Boxes of the mapped classes in one BGR image."""
+        return self.detect_many([image])[0]
+
+    def detect_many(self, images: Sequence[np.ndarray]) -> list[Detections]:
+        """Each image's Detections; up to `requests` images run side by side on the runtime's streams."""
+        results: list[Detections] = [Detections.empty()] * len(images)
+        pending: dict[int, tuple[int, Letterbox, tuple[int, int]]] = {}
+        for index, image in enumerate(images):
+            slot = index % len(self._requests)
+            if slot in pending:
+                results[pending[slot][0]] = self._collect(slot, *pending.pop(slot)[1:])
+            started = time.perf_counter()
+            box = self._letterbox(slot, image)
+            self._requests[slot].start_async()
+            self.times.preprocess_s += time.perf_counter() - started
+            pending[slot] = (index, box, image.shape[:2])
+        for slot, (index, box, shape) in pending.items():
+            results[index] = self._collect(slot, box, shape)
+        self.times.frames += len(images)
+        return results
+
+    def infer_only(self, images: int) -> float:
+        """Seconds per image of the runtime alone on the current canvases, requests side by side: the floor."""
+        started = time.perf_counter()
+        for index in range(images):
+            request = self._requests[index % len(self._requests)]
+            if index >= len(self._requests):
+                request.wait()
+            request.start_async()
+        for request in self._requests:
+            request.wait()
+        return (time.perf_counter() - started) / max(images, 1)
+
+    def _letterbox(self, slot: int, image: np.ndarray) -> Letterbox:
+        height, width = image.shape[:2]
+        box = Letterbox.fit(height, width, self.config.imgsz)
+        canvas = self._canvases[slot][0]
+        if box != self._geometry[slot]:
+            canvas[...] = PAD_VALUE
+            self._geometry[slot] = box
+        (new_w, new_h), (left, top) = box.size, box.pad
+        resized = image if (width, height) == box.size else cv2.resize(image, box.size, interpolation=cv2.INTER_LINEAR)
+        canvas[top : top + new_h, left : left + new_w] = resized
+        return box
+
+    def _collect(self, slot: int, box: Letterbox, shape: tuple[int, int]) -> Detections:
+        started = time.perf_counter()
+        request = self._requests[slot]
+        request.wait()
+        waited = time.perf_counter()
+        self.times.inference_s += waited - started
+        detections = self._decode(request.get_output_tensor(0).data[0], box, shape)
+        self.times.postprocess_s += time.perf_counter() - waited
+        return detections
+
+    def _decode(self, output: np.ndarray, box: Letterbox, shape: tuple[int, int]) -> Detections:
+        """(4 + classes, anchors) raw output -> Detections, as Ultralytics' non_max_suppression and scale_boxes."""
+        scores = output[4:]
+        best = scores.max(axis=0)
+        candidates = np.flatnonzero(best > self.config.conf)
+        if len(candidates) > self.runtime.max_nms:
+            candidates = candidates[np.argsort(-best[candidates], kind="stable")[: self.runtime.max_nms]]
+        class_id = scores[:, candidates].argmax(axis=0).astype(np.int64)
+        confidence = best[candidates].astype(np.float32)
+        cx, cy, w, h = output[:4, candidates]
+        xyxy = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1).astype(np.float32)
+        offset = 0.0 if self.config.agnostic_nms else class_id[:, None].astype(np.float32) * MAX_WH
+        keep = nms(xyxy + offset, confidence, self.config.iou)[: self.runtime.max_det]
+        xyxy, confidence, class_id = xyxy[keep], confidence[keep], class_id[keep]
+        # Back to image pixels: Ultralytics' scale_boxes, then clip to the frame.
+        xyxy -= np.array([box.pad[0], box.pad[1], box.pad[0], box.pad[1]], np.float32)
+        xyxy /= np.array([box.gain[0], box.gain[1], box.gain[0], box.gain[1]], np.float32)
+        height, width = shape
+        np.clip(xyxy, 0, np.array([width, height, width, height], np.float32), out=xyxy)
+        kind = self._kind_of_class[class_id] if len(class_id) else np.empty(0, "<U16")
+        mapped = kind != ""
+        return Detections(
+            xyxy=xyxy[mapped],
+            confidence=confidence[mapped],
+            class_id=class_id[mapped],
+            kind=kind[mapped],
+            track_id=np.full(int(mapped.sum()), UNTRACKED, np.int64),
+        )
