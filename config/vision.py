@@ -27,7 +27,9 @@ DEFAULT_CLASS_MAP: dict[str, Kind] = {
 
 
 class DetectorConfig(StrictModel):
-    model: str = Field("yolo11n.pt", min_length=1, description="model path (.pt, ONNX, OpenVINO folder, engine) or Triton URL")
+    model: str = Field(
+        "yolo11n.pt", min_length=1, description="model path (.pt, ONNX, OpenVINO folder, engine) or Triton URL"
+    )
     device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?|\d+)$", description="inference device: cpu, cuda or cuda:N")
     imgsz: int = Field(640, ge=32, le=4096, multiple_of=32, description="inference image size in pixels")
     conf: float = Field(0.1, ge=0.01, le=1.0, description="lowest confidence kept; ByteTrack uses the weak ones too")
@@ -43,7 +45,9 @@ class TrackerConfig(StrictModel):
     match_thresh: float = Field(0.8, gt=0.0, le=1.0, description="association cost threshold (1 - IoU)")
     fuse_score: bool = Field(True, description="weigh IoU by detection confidence when matching")
     lost_track_s: float = Field(10.0, gt=0.0, le=600.0, description="seconds a lost track may come back")
-    tracked_kinds: list[Kind] = Field(["vehicle", "person", "vendor"], min_length=1, description="kinds given track ids")
+    tracked_kinds: list[Kind] = Field(
+        ["vehicle", "person", "vendor"], min_length=1, description="kinds given track ids"
+    )
 
 
 class PresenceConfig(StrictModel):
@@ -52,7 +56,9 @@ class PresenceConfig(StrictModel):
 
 
 class DwellConfig(StrictModel):
-    lost_grace_s: float = Field(5.0, ge=0.0, le=600.0, description="seconds a stay may go unseen (occlusion) before it ends")
+    lost_grace_s: float = Field(
+        5.0, ge=0.0, le=600.0, description="seconds a stay may go unseen (occlusion) before it ends"
+    )
     match_iou: float = Field(0.5, ge=0.0, le=1.0, description="overlap a sighting needs with a stay's last box")
     reference_follow: float = Field(
         0.1, ge=0.0, le=0.5, description="share of each sighting blended into a stay's reference point (camera drift)"

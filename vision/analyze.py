@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         overrides["analysis_fps"] = args.rate
     config = load_vision_config(args.config, overrides) if args.config else load_vision_config(overrides=overrides)
     try:
-        report, _events = analyze(args.media, out_dir=args.out, zones_file=args.zones, config=config, show_progress=True)
+        report, _events = analyze(
+            args.media, out_dir=args.out, zones_file=args.zones, config=config, show_progress=True
+        )
     except ModelUnavailableError as exc:
         parser.exit(2, f"error: {exc}\n")
     print(report.summary())

@@ -87,15 +87,16 @@ class DwellRules:
 
     def update(self, detections: Detections, present: np.ndarray, timestamp_s: float) -> list[ViolationEvent]:
         """`present`: (zones, N) from ZonePresence for these detections."""
-        is_signal = np.isin(detections.kind, VENDING_SIGNAL_KINDS) & (detections.confidence >= self.config.vending_signal_conf)
+        confident = detections.confidence >= self.config.vending_signal_conf
+        is_signal = np.isin(detections.kind, VENDING_SIGNAL_KINDS) & confident
         signal_centres = detections[is_signal].xywh[:, :2]
-        seen: set[int] = set()
+        seen: set[str] = set()
         for row, zone in enumerate(self.zones):
             candidates = np.flatnonzero(present[row] & np.isin(detections.kind, WATCHED_KINDS[zone.config.kind]))
             seen.update(self._match(zone, detections[candidates], signal_centres, timestamp_s))
         events: list[ViolationEvent] = []
         for stay in list(self.stays):
-            if id(stay) not in seen:
+            if stay.stay_id not in seen:
                 if timestamp_s - stay.last_seen_s > self.config.lost_grace_s:
                     self.stays.remove(stay)
                     if stay.event_started:
@@ -112,12 +113,12 @@ class DwellRules:
 
     def _match(
         self, zone: Zone, candidates: Detections, signal_centres: np.ndarray, timestamp_s: float
-    ) -> set[int]:
+    ) -> set[str]:
         """Attach candidates to this zone's stays, open stays for the rest; the ids of the stays seen."""
         anchors = candidates.anchors
         near_signal = self._near_vending_signal(candidates, signal_centres)
         free = np.ones(len(candidates), bool)
-        seen: set[int] = set()
+        seen: set[str] = set()
         # Oldest stays choose first, so a duplicate born of one jittery box never steals a long stay.
         for stay in (s for s in self.stays if s.zone is zone):
             distance = np.linalg.norm(anchors - stay.anchor_px, axis=1)
@@ -131,7 +132,7 @@ class DwellRules:
             cost = np.where(feasible, distance / stay.tolerance_px - own_track, np.inf)
             chosen = int(np.argmin(cost))
             free[chosen] = False
-            seen.add(id(stay))
+            seen.add(stay.stay_id)
             stay.see(
                 box_xyxy=candidates.xyxy[chosen],
                 confidence=float(candidates.confidence[chosen]),
@@ -143,7 +144,7 @@ class DwellRules:
         for index in np.flatnonzero(free):
             stay = self._open(zone, candidates[np.array([index])], timestamp_s)
             stay.vending_signal_seen = bool(near_signal[index])
-            seen.add(id(stay))
+            seen.add(stay.stay_id)
         return seen
 
     def _near_vending_signal(self, candidates: Detections, signal_centres: np.ndarray) -> np.ndarray:

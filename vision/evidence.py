@@ -61,7 +61,9 @@ def draw_evidence(image: np.ndarray, event: ViolationEvent, zone: Zone) -> np.nd
     x1, y1, x2, y2 = (round(v) for v in event.box_xyxy)
     cv2.rectangle(annotated, (x1, y1), (x2, y2), BOX_COLOUR, thickness)
     tracks = ",".join(str(t) for t in event.track_ids) or "-"
-    cv2.putText(annotated, f"#{tracks}", (x1, max(0, y1 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * scale + 0.2, BOX_COLOUR, thickness)
+    font_scale = 0.5 * scale + 0.2
+    label_at = (x1, max(0, y1 - 4))
+    cv2.putText(annotated, f"#{tracks}", label_at, cv2.FONT_HERSHEY_SIMPLEX, font_scale, BOX_COLOUR, thickness)
     caption = (
         f"{event.source_id}  t={_media_time(event.last_seen_s)}  {event.rule} {event.category}  "
         f"zone {event.zone_id}  dwell {event.dwell_s:.1f}s"

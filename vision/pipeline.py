@@ -40,7 +40,8 @@ class AnalysisReport:
     @property
     def no_detections(self) -> bool:
         """Too few confident boxes to mean anything: "no violations" says nothing about this source."""
-        return self.frames_analysed > 0 and self.detections < self.config.min_detections_per_frame * self.frames_analysed
+        expected = self.config.min_detections_per_frame * self.frames_analysed
+        return self.frames_analysed > 0 and self.detections < expected
 
     def count(self, detections: Detections) -> None:
         confident = detections.confidence >= self.config.confident_conf
@@ -99,7 +100,8 @@ class Pipeline:
         started = time.perf_counter()
         detections = self.tracker.update(self.detector.detect(frame.image))
         present = self.presence.update(detections, frame.timestamp_s)
-        events = [self._complete(event, frame.image) for event in self.rules.update(detections, present, frame.timestamp_s)]
+        raw_events = self.rules.update(detections, present, frame.timestamp_s)
+        events = [self._complete(event, frame.image) for event in raw_events]
         self._last_image = frame.image
         self.report.frames_analysed += 1
         self.report.count(detections)
@@ -115,7 +117,9 @@ class Pipeline:
         self._count(events)
         return events
 
-    def run(self, source: FrameSource, publish: Publish, on_frame: Callable[[Frame], None] | None = None) -> AnalysisReport:
+    def run(
+        self, source: FrameSource, publish: Publish, on_frame: Callable[[Frame], None] | None = None
+    ) -> AnalysisReport:
         """Read `source` to its end, publishing every event; the report at the end."""
         with source:
             while (frame := source.read()) is not None:

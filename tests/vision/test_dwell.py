@@ -159,12 +159,13 @@ def test_street_vending_needs_a_vending_signal_or_a_vendor(config: VisionConfig)
     person = obj(1, 200, 200, class_id=PERSON, height=100, width=40)
     with_umbrella = run(config, timeline(10, lambda t: frame(person, obj(UNTRACKED, 230, 130, class_id=UMBRELLA))),
                         kind="no_vending")  # fmt: skip
-    assert [(e.rule, e.category, e.phase) for e in with_umbrella] == [
-        ("street_vending", "0501", "start"), ("street_vending", "0501", "update"), ("street_vending", "0501", "end")]  # fmt: skip
+    assert [(e.rule, e.category) for e in with_umbrella] == [("street_vending", "0501")] * 3
+    assert [e.phase for e in with_umbrella] == ["start", "update", "end"]
     far_umbrella = timeline(10, lambda t: frame(person, obj(UNTRACKED, 390, 20, class_id=UMBRELLA, height=10)))
     assert run(config, far_umbrella, kind="no_vending") == []
     assert run(config, timeline(10, lambda t: frame(person)), kind="no_vending") == []
-    assert len(run(config, timeline(10, lambda t: frame(person)), kind="no_vending", requires_vending_signal=False)) == 3
+    loitering = run(config, timeline(10, lambda t: frame(person)), kind="no_vending", requires_vending_signal=False)
+    assert len(loitering) == 3
     vendor = obj(1, 200, 200, class_id=99, height=100, width=40)
     assert len(run(config, timeline(10, lambda t: frame(vendor)), kind="no_vending")) == 3
 

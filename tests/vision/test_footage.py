@@ -183,7 +183,8 @@ def test_outside_the_bays_rule_against_the_parking_lot_masks(detector: Detector)
         blobs += len(real_blobs)
         blobs_found += len(found)
     precision, recall = right / flagged, blobs_found / blobs
-    print(f"outside-the-bays rule: precision {right}/{flagged} = {precision:.2f}, recall {blobs_found}/{blobs} = {recall:.2f}")
+    print(f"outside-the-bays rule: precision {right}/{flagged} = {precision:.2f}, "
+          f"recall {blobs_found}/{blobs} = {recall:.2f}")  # fmt: skip
     assert blobs == 14
     assert precision >= 0.55 and recall >= 0.65
 
