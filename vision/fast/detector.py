@@ -157,7 +157,8 @@ class OpenVinoDetector:
         for index, image in enumerate(images):
             slot = index % len(self._requests)
             if slot in pending:
-                results[pending[slot][0]] = self._collect(slot, *pending.pop(slot)[1:])
+                earlier, box, shape = pending.pop(slot)
+                results[earlier] = self._collect(slot, box, shape)
             started = time.perf_counter()
             box = self._letterbox(slot, image)
             self._requests[slot].start_async()
