@@ -9,7 +9,9 @@ from functools import wraps
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, redirect, render_template, request, send_file, url_for
+from flask import (Blueprint, Flask, Response, abort, current_app, g, redirect, render_template, request, send_file,
+                   url_for)
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from dispatch.account.enums import Role
@@ -86,7 +88,7 @@ def page(*roles: Role) -> Callable:
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
-        def checked(*args, **kwargs):
+        def checked(*args: object, **kwargs: object) -> ResponseReturnValue:
             who = current_principal()
             if who is None or who.role is None:
                 return redirect(url_for("pages.login", next=request.full_path.rstrip("?")))
@@ -99,7 +101,7 @@ def page(*roles: Role) -> Callable:
     return decorator
 
 
-def forbidden():
+def forbidden() -> ResponseReturnValue:
     return render_template("error.html", message=translate(language(), "error.forbidden")), 403
 
 
@@ -150,12 +152,12 @@ def navigation(who: Principal) -> list[tuple[str, str]]:
 
 
 @bp.errorhandler(403)
-def refused(_error):
+def refused(_error: Exception) -> ResponseReturnValue:
     return forbidden()
 
 
 @bp.route("/")
-def home():
+def home() -> ResponseReturnValue:
     who = current_principal()
     if who is None or who.role is None:
         return redirect(url_for("pages.login"))
@@ -163,7 +165,7 @@ def home():
 
 
 @bp.route("/login")
-def login():
+def login() -> str:
     target = request.args.get("next", "")
     if not target.startswith("/") or target.startswith("//"):
         target = "/"  # only paths on this site: no open redirect
@@ -173,30 +175,30 @@ def login():
 
 @bp.route("/console")
 @page(*CENTRE)
-def console(who: Principal):
+def console(who: Principal) -> str:
     return render_page("console.html", who)
 
 
 @bp.route("/map")
 @page()
-def squad_map(who: Principal):
+def squad_map(who: Principal) -> str:
     return render_page("map.html", who, squad=chosen_squad(who))
 
 
 @bp.route("/stats")
 @page()
-def stats(who: Principal):
+def stats(who: Principal) -> str:
     return render_page("stats.html", who, squad=visible_squad(who))
 
 
 @bp.route("/tasks")
 @page(Role.ADMIN, Role.SQUAD_LEADER, Role.OFFICER)
-def tasks(who: Principal):
+def tasks(who: Principal) -> str:
     return render_page("tasks.html", who, squad=chosen_squad(who))
 
 
 @bp.route("/vendor/<path:name>")
-def vendor(name: str):
+def vendor(name: str) -> Response:
     """Browser libraries from node_modules, whitelisted: intranets have no CDN."""
     relative = VENDOR_FILES.get(name)
     if relative is None:

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from PIL import Image
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from dispatch.account.enums import Role
 from dispatch.account.service import create_user
 from dispatch.case.models import Case
+from grid.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from grid.geodesy import offset_m
 from tests.factories import demo_centre, make_settings, ticket_payload
 from tests.requirements import missing
@@ -46,7 +49,7 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The whole platform on SQLite, served on a free loopback port until the module ends."""
     folder = tmp_path_factory.mktemp("browser")
     platform = build_platform(make_settings(f"sqlite:///{folder / 'gridpatrol.sqlite3'}", folder))
@@ -71,18 +74,17 @@ def server(tmp_path_factory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator:
+def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         missing(f"Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
 
-def signed_in(browser, server: Server, username: str, *, lang: str = "zh-CN", viewport=(1440, 900)):
+def signed_in(browser: Browser, server: Server, username: str, *, lang: str = "zh-CN",
+              viewport: tuple[int, int] = (1440, 900)) -> tuple[BrowserContext, Page]:
     """A browser context (its own cookies) signed in as `username` through the sign-in page."""
     context = browser.new_context(base_url=server.url, viewport={"width": viewport[0], "height": viewport[1]},
                                   locale=lang, timezone_id="Asia/Shanghai")
@@ -91,36 +93,37 @@ def signed_in(browser, server: Server, username: str, *, lang: str = "zh-CN", vi
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("response", lambda response: errors.append(f"{response.status} {response.url}") if response.status >= 400 else None)
+    page.on("response", lambda response: errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 else None)
     page.goto(f"/login?lang={lang}")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
-    page.errors = errors
+    page.errors = errors  # checked at the end of each test: no script error, no failed request
     return context, page
 
 
-def open_ready(page, path: str) -> None:
+def open_ready(page: Page, path: str) -> None:
     """Open `path` and wait until its script has loaded its data and joined the live channel."""
     page.goto(path)
     page.wait_for_selector("[data-ready='1']", state="attached")
     page.wait_for_selector("#live-state.on", state="attached")
 
 
-def post_ticket(context, lon: float, lat: float, **extra) -> dict:
+def post_ticket(context: BrowserContext, lon: float, lat: float, **extra: object) -> dict:
     response = context.request.post("/api/tickets", data=ticket_payload(lon=lon, lat=lat, **extra))
     assert response.status == 201, response.text()
     return response.json()
 
 
-def move(context, case_id: int, action: str, **extra) -> dict:
+def move(context: BrowserContext, case_id: int, action: str, **extra: str) -> dict:
     response = context.request.post(f"/api/cases/{case_id}/transitions", data={"action": action, **extra})
     assert response.status == 200, response.text()
     return response.json()
 
 
-def seed_history(admin_context, platform: Platform) -> None:
+def seed_history(admin_context: BrowserContext, platform: Platform) -> None:
     """A fortnight of cases in every state, so the console, map and charts have something to show."""
     rng = random.Random(7)
     categories = ["0501", "0504", "0505", "0506", "0507", "0102"]
@@ -155,20 +158,20 @@ def seed_history(admin_context, platform: Platform) -> None:
     assert admin_context.request.post("/api/tickets", data=unlocated).status == 201
 
 
-def wait_marker(page, case_id: int, timeout_ms: float) -> None:
+def wait_marker(page: Page, case_id: int, timeout_ms: float) -> None:
     page.wait_for_selector(f".case-pin[data-case-id='{case_id}']", state="attached", timeout=timeout_ms)
 
 
-def wait_toast(page, case_id: int, timeout_ms: float) -> None:
+def wait_toast(page: Page, case_id: int, timeout_ms: float) -> None:
     page.wait_for_selector(f".toast[data-case-id='{case_id}']", state="attached", timeout=timeout_ms)
 
 
-def shot(page, name: str, *, full_page: bool = False) -> None:
+def shot(page: Page, name: str, *, full_page: bool = False) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / name), full_page=full_page)
 
 
-def test_live_dispatch_reaches_only_its_squad_within_a_second(browser, server: Server) -> None:
+def test_live_dispatch_reaches_only_its_squad_within_a_second(browser: Browser, server: Server) -> None:
     admin, admin_page = signed_in(browser, server, "admin1")
     seed_history(admin, server.platform)
     # Which squads own the two test points (the API places them; the test does not guess).
@@ -279,7 +282,7 @@ def test_live_dispatch_reaches_only_its_squad_within_a_second(browser, server: S
         context.close()
 
 
-def test_officer_phone_accepts_and_reports_with_a_photo(browser, server: Server, tmp_path: Path) -> None:
+def test_officer_phone_accepts_and_reports_with_a_photo(browser: Browser, server: Server, tmp_path: Path) -> None:
     admin, _ = signed_in(browser, server, "admin1")
     case = post_ticket(admin, *offset_m(*SOUTH_WEST, -60, -40), category="0504", address="浉河区胜利路12号")["case"]
     move(admin, case["id"], "register")
@@ -294,8 +297,6 @@ def test_officer_phone_accepts_and_reports_with_a_photo(browser, server: Server,
     phone.click(f"{card} .action-handle")
     phone.select_option(f"{card} select[name=result]", "persuaded")
     photo = tmp_path / "site.png"
-    from PIL import Image
-
     Image.new("RGB", (64, 48), (90, 140, 60)).save(photo)
     phone.set_input_files(f"{card} input[name=photo]", str(photo))
     shot(phone, "tasks-phone.png")
@@ -310,13 +311,14 @@ def test_officer_phone_accepts_and_reports_with_a_photo(browser, server: Server,
     admin.close()
 
 
-def test_english_pages_and_strangers(browser, server: Server) -> None:
+def test_english_pages_and_strangers(browser: Browser, server: Server) -> None:
     context = browser.new_context(base_url=server.url)
     page = context.new_page()
     page.goto("/map")
     assert "/login" in page.url
     context.close()
     dispatcher, page = signed_in(browser, server, "dispatcher1", lang="en")
+    post_ticket(dispatcher, *offset_m(*NORTH_EAST, 80, -50), category="0506")
     open_ready(page, "/console?lang=en")
     assert page.inner_text(".tab >> nth=0").startswith("Case queue")
     assert page.locator("#case-table th >> nth=1").inner_text() == "Category"
@@ -331,7 +333,7 @@ def test_english_pages_and_strangers(browser, server: Server) -> None:
     dispatcher.close()
 
 
-def test_console_locates_a_ticket_by_a_click_on_the_map(browser, server: Server) -> None:
+def test_console_locates_a_ticket_by_a_click_on_the_map(browser: Browser, server: Server) -> None:
     dispatcher, console = signed_in(browser, server, "dispatcher1")
     ticket = dispatcher.request.post("/api/tickets", data=ticket_payload(
         lon=None, lat=None, category="0506", address="浉河区某路口（来电未说清）")).json()["ticket"]
@@ -350,10 +352,8 @@ def test_console_locates_a_ticket_by_a_click_on_the_map(browser, server: Server)
     dispatcher.close()
 
 
-def test_page_gcj02_shift_matches_grid_crs(browser, server: Server) -> None:
+def test_page_gcj02_shift_matches_grid_crs(browser: Browser, server: Server) -> None:
     """The pages shift WGS-84 to GCJ-02 for GCJ-02 tiles with the same formula as grid/crs.py."""
-    from grid.crs import gcj02_to_wgs84, wgs84_to_gcj02
-
     dispatcher, page = signed_in(browser, server, "dispatcher1")
     open_ready(page, "/stats")
     points = [(114.07, 32.12), (116.397, 39.908), (121.47, 31.23), (2.35, 48.85)]

@@ -40,7 +40,8 @@
     return el("tr", {"data-case-id": kase.id, className: (kase.overdue ? "overdue " : "") + (kase.id === selected ? "selected" : ""),
                      onclick: function () { select(kase.id); }}, [
       el("td", {text: "#" + kase.id}),
-      el("td", {}, [el("span", {className: "dot", style: "background:" + GP.categoryColor(kase.category)}), GP.categoryName(kase.category)]),
+      el("td", {}, [el("span", {className: "dot", style: "background:" + GP.categoryColor(kase.category)}),
+                    GP.categoryName(kase.category)]),
       el("td", {}, [el("span", {className: "status status-" + kase.status, text: GP.t("status." + kase.status)}),
                     kase.overdue ? el("span", {className: "status overdue", text: GP.t("console.overdue")}) : null]),
       el("td", {className: "squad", title: GP.squadName(kase.squad_code), text: GP.squadShort(kase.squad_code)}),
@@ -69,7 +70,10 @@
   filtersForm.addEventListener("change", reload);
 
   /* One case's file (一案一档). */
-  function field(label, value) { return [el("dt", {text: label}), el("dd", {text: value === null || value === undefined || value === "" ? GP.t("common.none") : String(value)})]; }
+  function field(label, value) {
+    var empty = value === null || value === undefined || value === "";
+    return [el("dt", {text: label}), el("dd", {text: empty ? GP.t("common.none") : String(value)})];
+  }
   function select(id) {
     selected = id;
     document.getElementById("locate-view").hidden = true;
@@ -140,7 +144,8 @@
     kase.evidence.forEach(function (item) {
       if (item.uri.indexOf("evidence/") === 0) {
         var src = "/api/evidence/" + item.id;
-        photos.appendChild(el("a", {href: src, target: "_blank"}, [el("img", {src: src, alt: item.caption || "", title: item.caption || ""})]));
+        photos.appendChild(el("a", {href: src, target: "_blank"}, [
+          el("img", {src: src, alt: item.caption || "", title: item.caption || ""})]));
       } else {
         photos.appendChild(el("div", {className: "small muted", text: (item.caption || "") + " " + item.uri}));
       }
@@ -178,12 +183,14 @@
       unlocated.innerHTML = "";
       if (!tickets.length) unlocated.appendChild(el("li", {className: "muted", text: GP.t("console.locate_empty")}));
       tickets.forEach(function (ticket) {
-        unlocated.appendChild(el("li", {"data-ticket-id": ticket.id, className: locateTicket && locateTicket.id === ticket.id ? "selected" : "",
+        var picked = locateTicket && locateTicket.id === ticket.id;
+        unlocated.appendChild(el("li", {"data-ticket-id": ticket.id, className: picked ? "selected" : "",
                                         onclick: function () { pickTicket(ticket); }}, [
           el("strong", {text: "#" + ticket.id + " " + GP.categoryName(ticket.category)}), " ",
           el("span", {className: "muted", text: GP.t("source." + ticket.source) + " · " + GP.time(ticket.received_at)}),
           el("div", {text: ticket.address || ""}), el("div", {className: "small", text: ticket.text}),
-          ticket.unlocated_reason ? el("div", {className: "small muted", text: GP.t("console.unlocated_reason") + ": " + ticket.unlocated_reason}) : null]));
+          ticket.unlocated_reason ? el("div", {className: "small muted",
+            text: GP.t("console.unlocated_reason") + ": " + ticket.unlocated_reason}) : null]));
       });
     });
   }
@@ -195,7 +202,8 @@
     document.getElementById("detail").hidden = true;
     document.getElementById("detail-empty").hidden = true;
     document.getElementById("locate-view").hidden = false;
-    document.getElementById("l-title").textContent = "#" + ticket.id + " " + GP.categoryName(ticket.category) + " · " + (ticket.address || "");
+    document.getElementById("l-title").textContent =
+      "#" + ticket.id + " " + GP.categoryName(ticket.category) + " · " + (ticket.address || "");
     document.getElementById("l-text").textContent = GP.t("console.locate_hint");
     if (!locateMap) {
       locateMap = GP.makeMap("l-map");
@@ -209,7 +217,9 @@
       locateMap.on("click", function (event) {
         if (!locateTicket) return;
         var chosen = locateTicket;
-        if (locateMarker) locateMarker.setLatLng(event.latlng); else locateMarker = L.marker(event.latlng, {icon: GP.caseIcon({id: 0, category: chosen.category, status: "reported"})}).addTo(locateMap);
+        var icon = GP.caseIcon({id: 0, category: chosen.category, status: "reported"});
+        if (locateMarker) locateMarker.setLatLng(event.latlng);
+        else locateMarker = L.marker(event.latlng, {icon: icon}).addTo(locateMap);
         if (!window.confirm(GP.t("console.locate_confirm", {id: chosen.id}))) return;
         GP.api("POST", "/api/tickets/" + chosen.id + "/locate", {location: GP.fromMap(event.latlng)}).then(function (result) {
           GP.toast(GP.t("console.located", {id: chosen.id}), "info");
@@ -224,7 +234,9 @@
 
   Array.prototype.forEach.call(document.querySelectorAll(".tab"), function (tab) {
     tab.addEventListener("click", function () {
-      Array.prototype.forEach.call(document.querySelectorAll(".tab"), function (other) { other.classList.toggle("active", other === tab); });
+      Array.prototype.forEach.call(document.querySelectorAll(".tab"), function (other) {
+        other.classList.toggle("active", other === tab);
+      });
       document.getElementById("tab-queue").hidden = tab.dataset.tab !== "queue";
       document.getElementById("tab-locate").hidden = tab.dataset.tab !== "locate";
       if (tab.dataset.tab === "locate") loadUnlocated();
@@ -245,7 +257,8 @@
       var row = tbody.querySelector('[data-case-id="' + event.case.id + '"]');
       if (row) row.classList.add("flash");
       if (event.case.id === selected && !document.querySelector("#d-actions .action-form")) select(selected);
-      if (event.kind === "created") GP.toast(GP.t("map.new_case", {id: event.case.id, category: GP.categoryName(event.case.category)}), "info");
+      var words = {id: event.case.id, category: GP.categoryName(event.case.category)};
+      if (event.kind === "created") GP.toast(GP.t("map.new_case", words), "info");
       if (event.kind === "overdue") GP.toast(GP.t("map.overdue", {id: event.case.id}), "alert");
     });
     setInterval(loadUnlocated, 30000);  // unlocated tickets have no case yet, so no case event tells of them

@@ -136,7 +136,8 @@
         GP.el("input", {name: "photo", type: "file", accept: "image/jpeg,image/png,image/webp", capture: "environment"})]));
     }
     if (action === "dispatch") {
-      var squads = GP.el("select", {name: "squad"}, [GP.el("option", {value: "", text: GP.t("console.default_squad") + " (" + GP.squadName(kase.squad_code) + ")"})]);
+      var squads = GP.el("select", {name: "squad"}, [GP.el("option", {value: "",
+        text: GP.t("console.default_squad") + " (" + GP.squadName(kase.squad_code) + ")"})]);
       (boot.squads || []).forEach(function (squad) { squads.appendChild(GP.el("option", {value: squad.code, text: squad.name})); });
       form.appendChild(GP.el("label", {}, [GP.t("console.dispatch_to"), squads]));
     }
@@ -321,7 +322,8 @@
         box.appendChild(GP.el("div", {className: "legend-row"}, [
           GP.el("span", {className: "swatch", style: "background:" + category.color}), GP.categoryName(category.code)]));
       });
-      box.appendChild(GP.el("div", {className: "legend-row"}, [GP.el("span", {className: "swatch overdue-ring"}), GP.t("console.overdue")]));
+      box.appendChild(GP.el("div", {className: "legend-row"}, [
+        GP.el("span", {className: "swatch overdue-ring"}), GP.t("console.overdue")]));
       return box;
     };
     control.addTo(map);

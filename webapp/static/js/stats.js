@@ -15,6 +15,9 @@
   });
   var heatMap = GP.makeMap("heat-map", {scrollWheelZoom: false});
   var heatLayer = null, heatLegend = null, grid = null;
+  function noData() {
+    return {text: GP.t("stats.no_data"), left: "center", top: "middle", textStyle: {color: "#999", fontSize: 14}};
+  }
   var FONT = "'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
 
   function range() {
@@ -54,23 +57,27 @@
     var categories = Object.keys(counts.by_category).sort(function (a, b) { return counts.by_category[b] - counts.by_category[a]; });
     categoryChart.setOption({
       textStyle: {fontFamily: FONT},
-      title: categories.length ? undefined : {text: GP.t("stats.no_data"), left: "center", top: "middle", textStyle: {color: "#999", fontSize: 14}},
+      title: categories.length ? undefined : noData(),
       tooltip: {trigger: "item"},
       grid: {left: 8, right: "48%", top: 10, bottom: 10, containLabel: true},
       xAxis: {type: "value", minInterval: 1},
       yAxis: {type: "category", inverse: true, data: categories.map(GP.categoryName), axisLabel: {fontFamily: FONT}},
       series: [
-        {type: "bar", data: categories.map(function (code) { return {value: counts.by_category[code], itemStyle: {color: GP.categoryColor(code)}}; }),
+        {type: "bar", data: categories.map(function (code) {
+          return {value: counts.by_category[code], itemStyle: {color: GP.categoryColor(code)}};
+        }),
          label: {show: true, position: "right"}, barMaxWidth: 22, name: GP.t("stats.case_count")},
         {type: "pie", radius: ["30%", "62%"], center: ["76%", "50%"], name: GP.t("stats.case_count"),
          label: {position: "inside", formatter: "{d}%", color: "#fff", fontSize: 11, fontFamily: FONT},
-         data: categories.map(function (code) { return {name: GP.categoryName(code), value: counts.by_category[code], itemStyle: {color: GP.categoryColor(code)}}; })}
+         data: categories.map(function (code) {
+           return {name: GP.categoryName(code), value: counts.by_category[code], itemStyle: {color: GP.categoryColor(code)}};
+         })}
       ]
     }, true);
     var days = Object.keys(counts.by_day);
     dayChart.setOption({
       textStyle: {fontFamily: FONT},
-      title: days.length ? undefined : {text: GP.t("stats.no_data"), left: "center", top: "middle", textStyle: {color: "#999", fontSize: 14}},
+      title: days.length ? undefined : noData(),
       tooltip: {trigger: "axis"},
       grid: {left: 16, right: 24, top: 16, bottom: 8, containLabel: true},
       xAxis: {type: "category", data: days.map(function (day) { return day.slice(5); }), boundaryGap: false},

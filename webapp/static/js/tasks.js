@@ -17,7 +17,8 @@
         el("span", {className: "status status-" + kase.status, text: GP.t("status." + kase.status)}),
         kase.overdue ? el("span", {className: "status overdue", text: GP.t("console.overdue")}) : null]),
       el("div", {className: "address", text: kase.address || kase.cell_code}),
-      el("div", {className: "small muted", text: "#" + kase.id + " · " + kase.cell_code + " · " + GP.t("field.reported_at") + " " + GP.time(kase.reported_at)}),
+      el("div", {className: "small muted",
+                 text: "#" + kase.id + " · " + kase.cell_code + " · " + GP.t("field.reported_at") + " " + GP.time(kase.reported_at)}),
       el("div", {className: "deadline" + (kase.overdue ? " bad" : ""), text: GP.t("field.deadline_at") + " " + GP.time(kase.deadline_at)}),
       actions]);
   }
@@ -40,7 +41,8 @@
     document.getElementById("task-empty").hidden = items.length > 0;
   }
   function upsert(kase) {
-    if (STATES.indexOf(kase.status) >= 0 && (!squad || kase.squad_code === squad)) tasks[kase.id] = Object.assign(tasks[kase.id] || {}, kase);
+    var mine = STATES.indexOf(kase.status) >= 0 && (!squad || kase.squad_code === squad);
+    if (mine) tasks[kase.id] = Object.assign(tasks[kase.id] || {}, kase);
     else delete tasks[kase.id];
     render();
   }
@@ -55,7 +57,8 @@
       var isNew = !tasks[event.case.id];
       upsert(event.case);
       if (isNew && tasks[event.case.id] && (event.kind === "dispatched" || event.kind === "returned")) {
-        GP.toast(GP.t(event.kind === "returned" ? "map.returned" : "map.new_dispatch", {id: event.case.id, category: GP.categoryName(event.case.category)}), "alert");
+        var words = {id: event.case.id, category: GP.categoryName(event.case.category)};
+        GP.toast(GP.t(event.kind === "returned" ? "map.returned" : "map.new_dispatch", words), "alert");
         GP.beep();
       }
     });
