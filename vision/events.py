@@ -2,8 +2,9 @@
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from config.vision import Rule
+
 Phase = Literal["start", "update", "end"]
-RuleName = Literal["illegal_parking", "street_vending"]
 
 
 def make_event_id(*, source_id: str, rule: str, stay_id: str, started_at_s: float) -> str:
@@ -15,7 +16,7 @@ def make_event_id(*, source_id: str, rule: str, stay_id: str, started_at_s: floa
 class ViolationEvent:
     event_id: str
     source_id: str
-    rule: RuleName
+    rule: Rule
     category: str  # case category code, e.g. "0505"
     zone_id: str
     phase: Phase
