@@ -3,16 +3,25 @@ import secrets
 
 from flask import Flask
 from flask_smorest import Api
+from werkzeug.routing import IntegerConverter
 
 import config
 from config import Settings
 from webapp.api import register_api
 from webapp.cli import register_cli
 from webapp.errors import register_error_handlers
+from webapp.guards import register_guards
 from webapp.extensions import socketio
 from webapp.live import push_case_event
 from webapp.pages import register_pages
 from webapp.platform import Platform, build_platform, init_app
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in routes: ids fit the database's INTEGER column; a larger number is no such id (404)."""
+
+    def __init__(self, url_map, **kwargs) -> None:
+        super().__init__(url_map, max=2**31 - 1, **kwargs)
 
 
 def create_app(settings: Settings | None = None, platform: Platform | None = None) -> Flask:
@@ -29,10 +38,12 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.json.ensure_ascii = False
+    app.url_map.converters["int"] = IdConverter
     platform = platform or build_platform(settings)
     init_app(app, platform)
     register_api(Api(app))
     register_error_handlers(app)
+    register_guards(app)
     register_cli(app)
     register_pages(app)
     socketio.init_app(app, message_queue=settings.redis.url, async_mode="threading")

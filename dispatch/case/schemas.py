@@ -14,7 +14,7 @@ class CaseQuery(Schema):
     since = fields.AwareDateTime(metadata={"description": "reported at or after"})
     until = fields.AwareDateTime(metadata={"description": "reported before"})
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, 1_000_000))
 
 
 class TransitionIn(Schema):

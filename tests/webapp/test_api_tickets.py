@@ -71,6 +71,8 @@ BAD_BODIES = [
     ("crs", lambda p: p["location"].pop("crs")),
     ("phone", lambda p: p["reporter"].update(phone="call me")),
     ("unexpected", lambda p: p.update(unexpected=1)),
+    ("text", lambda p: p.update(text="菜场\x00门口")),  # PostgreSQL text cannot hold NUL
+    ("reporter.name", lambda p: p["reporter"].update(name="\x00")),
 ]
 
 
