@@ -14,6 +14,7 @@ class AppConfig(StrictModel):
     max_upload_bytes: int = Field(10_485_760, ge=1024, le=200_000_000, description="largest photo upload accepted")
     instance_dir: str = Field("var", description="folder for the SQLite file and evidence")
     secret_key: str | None = Field(None, description="session signing key; from GRIDPATROL_SECRET_KEY")
+    metrics_token: str | None = Field(None, description="bearer token for /metrics; from GRIDPATROL_METRICS_TOKEN")
 
 
 class DatabaseConfig(StrictModel):

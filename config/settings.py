@@ -61,8 +61,10 @@ def environment_overrides(env: dict[str, str]) -> dict[str, Any]:
         overrides["redis"] = {"url": env["REDIS_URL"]}
     if env.get("GRIDPATROL_SOURCES"):
         overrides["worker"] = {"sources_file": env["GRIDPATROL_SOURCES"]}
-    if env.get("GRIDPATROL_SECRET_KEY"):
-        overrides["app"] = {"secret_key": env["GRIDPATROL_SECRET_KEY"]}
+    app = {key: env[name] for key, name in (("secret_key", "GRIDPATROL_SECRET_KEY"),
+                                             ("metrics_token", "GRIDPATROL_METRICS_TOKEN")) if env.get(name)}
+    if app:
+        overrides["app"] = app
     if env.get("GRIDPATROL_HOTLINE_SECRET"):
         overrides["hotline"] = {"secret": env["GRIDPATROL_HOTLINE_SECRET"]}
     return overrides

@@ -22,6 +22,7 @@ class DetectionQueue(Protocol):
     def add(self, message: Message) -> str: ...
     def read(self, *, count: int, block_ms: int) -> list[tuple[str, Message]]: ...
     def ack(self, message_id: str) -> None: ...
+    def backlog(self) -> dict[str, int]: ...
 
 
 class InProcessDetectionQueue:
@@ -46,6 +47,9 @@ class InProcessDetectionQueue:
 
     def ack(self, message_id: str) -> None:
         """Nothing to do: a report read from memory is gone with the process anyway."""
+
+    def backlog(self) -> dict[str, int]:
+        return {"waiting": self.items.qsize(), "pending": 0}
 
 
 class RedisDetectionStream:
@@ -74,6 +78,11 @@ class RedisDetectionStream:
 
     def ack(self, message_id: str) -> None:
         self.client.xack(self.stream, self.group, message_id)
+
+    def backlog(self) -> dict[str, int]:
+        """Reports not yet read by the group (its lag) and read but not acknowledged (pending)."""
+        group = next(g for g in self.client.xinfo_groups(self.stream) if g["name"].decode() == self.group)
+        return {"waiting": int(group.get("lag") or 0), "pending": int(group["pending"])}
 
     def close(self) -> None:
         self.client.close()

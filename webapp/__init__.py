@@ -10,6 +10,7 @@ from config import Settings
 from webapp.api import register_api
 from webapp.cli import register_cli
 from webapp.errors import register_error_handlers
+from webapp import metrics
 from webapp.guards import register_guards
 from webapp.extensions import socketio
 from webapp.live import push_case_event
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     register_guards(app)
     register_cli(app)
     register_pages(app)
+    app.register_blueprint(metrics.blp)
     socketio.init_app(app, message_queue=settings.redis.url, async_mode="threading")
     platform.bus.subscribe(push_case_event)
     return app

@@ -117,9 +117,11 @@ def stream_name() -> str:
 def test_redis_stream_redelivers_what_a_dead_consumer_never_acknowledged(platform, stream_name) -> None:
     producer = RedisDetectionStream(REDIS_TEST_URL, stream=stream_name)
     producer.add(report())
+    assert producer.backlog() == {"waiting": 1, "pending": 0}
     dead = RedisDetectionStream(REDIS_TEST_URL, stream=stream_name)
     taken = dead.read(count=10, block_ms=100)
     assert len(taken) == 1  # read, then the reader "dies" before acknowledging
+    assert producer.backlog() == {"waiting": 0, "pending": 1}
     alive = RedisDetectionStream(REDIS_TEST_URL, stream=stream_name, claim_idle_ms=0)
     alive.consumer = "survivor"
     consumer = consumer_for(platform, alive)

@@ -1,0 +1,76 @@
+"""Liveness and Prometheus metrics: what an operator's monitoring scrapes."""
+import hmac
+import os
+import time
+
+from flask import Blueprint, Response, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select, text
+
+from dispatch.case.enums import OPEN_STATUSES
+from dispatch.case.models import Case
+from webapp.auth import resolve_principal
+from webapp.platform import Platform, current_platform
+
+blp = Blueprint("ops", __name__)
+
+
+class PlatformCollector:
+    """Reads the platform's state at scrape time: open and overdue cases, report backlog, sources' rates."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    def collect(self):
+        open_cases = GaugeMetricFamily("gridpatrol_open_cases", "open cases by squad and overdue flag",
+                                       labels=["squad", "overdue"])
+        with self.platform.sessions() as session:
+            rows = session.execute(
+                select(Case.squad_code, Case.overdue, func.count())
+                .where(Case.status.in_([s.value for s in OPEN_STATUSES])).group_by(Case.squad_code, Case.overdue)
+            )
+            for squad, overdue, count in rows:
+                open_cases.add_metric([squad, str(bool(overdue)).lower()], count)
+        yield open_cases
+        backlog = GaugeMetricFamily("gridpatrol_detection_reports", "detection reports not yet taken in",
+                                    labels=["state"])
+        for state, count in self.platform.detections.backlog().items():
+            backlog.add_metric([state], count)
+        yield backlog
+        fps = GaugeMetricFamily("gridpatrol_source_fps", "frames analysed per second", labels=["source", "kind"])
+        age = GaugeMetricFamily("gridpatrol_source_report_age_seconds", "seconds since the worker's last report",
+                                labels=["source"])
+        now = time.time()
+        for source_id, health in self.platform.source_health.all().items():
+            fps.add_metric([source_id, health.get("kind", "")], health.get("fps", 0.0))
+            age.add_metric([source_id], now - health.get("reported_at", now))
+        yield fps
+        yield age
+
+
+@blp.route("/healthz")
+def healthz():
+    """Liveness for load balancers: this process answers and reaches its database (it reveals nothing else)."""
+    with current_platform().sessions() as session:
+        session.execute(text("SELECT 1"))
+    return {"status": "ok", "pid": os.getpid()}
+
+
+def scraper_allowed() -> bool:
+    """The configured metrics token (Prometheus' bearer_token), or a signed-in admin or dispatcher."""
+    expected = current_platform().settings.app.metrics_token
+    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if expected and offered and hmac.compare_digest(offered, expected):
+        return True
+    principal = resolve_principal()
+    return principal is not None and principal.is_centre
+
+
+@blp.route("/metrics")
+def metrics() -> Response:
+    if not scraper_allowed():
+        return Response("metrics need the metrics token or a dispatcher's sign-in\n", status=401, mimetype="text/plain")
+    registry = CollectorRegistry()
+    registry.register(PlatformCollector(current_platform()))
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
