@@ -42,7 +42,7 @@ class ProfileConfig(StrictModel):
 
 
 class ReplyConfig(StrictModel):
-    webhook_url: str | None = Field(None, description="where closure replies are POSTed; null = they wait in the outbox")
+    webhook_url: str | None = Field(None, description="where closure replies are POSTed; null = kept in the outbox")
     timeout_s: float = Field(10, gt=0, le=120, description="seconds to wait for the hotline to answer")
     backoff_base_s: float = Field(30, gt=0, le=3600, description="wait after the first failure; doubles each time")
     backoff_max_s: float = Field(3600, gt=0, le=86400, description="longest wait between two tries")

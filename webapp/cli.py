@@ -181,10 +181,10 @@ def hotline_group() -> None:
 
 @hotline_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--profile", default=None, help="work-order layout in config/hotline.yaml (default: the one fitting the columns)")
+@click.option("--profile", default=None, help="layout in config/hotline.yaml (default: the first fitting the columns)")
 @click.option("--source", type=click.Choice(HOTLINE_SOURCE_NAMES), default=None, help="file them as this source")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
-              help="per-row report, .csv or .json (default: FILE's name + .report.csv)")
+              help="per-row report, .csv or .json (default: <instance_dir>/reports/<FILE>.report.csv)")
 @click.option("--extent-grid", "extent_cell_m", type=float, default=None,
               help="first cut a grid of cells this many metres wide around the records the city grid misses")
 def import_command(file: str, profile: str | None, source: str | None, report_path: str | None,
@@ -210,7 +210,9 @@ def import_command(file: str, profile: str | None, source: str | None, report_pa
             reports = import_rows(session=session, bus=platform.bus, ctx=platform.ctx, config=config, profile=chosen,
                                   rows=rows, matcher=load_matcher(session=session, config=config.address),
                                   actor=f"import:{path.name}", on_row=lambda _report: bar.update())
-    report_file = Path(report_path) if report_path else path.with_name(path.name + ".report.csv")
+    instance = platform.settings.path(platform.settings.app.instance_dir)
+    report_file = Path(report_path) if report_path else instance / "reports" / f"{path.name}.report.csv"
+    report_file.parent.mkdir(parents=True, exist_ok=True)
     write_report(reports, report_file)
     click.echo(json.dumps(summary(reports), ensure_ascii=False, indent=1))
     click.echo(f"report: {report_file}")

@@ -17,7 +17,8 @@ def demo_addresses() -> list[dict[str, str]]:
 
     def add(street: str, number: int, east_m: float, north_m: float) -> None:
         lon, lat = offset_m(west, south, east_m, north_m)
-        rows.append({"address": f"{CITY_NAME}{DISTRICT_NAME}{street}{number}号", "lon": f"{lon:.7f}", "lat": f"{lat:.7f}"})
+        address = f"{CITY_NAME}{DISTRICT_NAME}{street}{number}号"
+        rows.append({"address": address, "lon": f"{lon:.7f}", "lat": f"{lat:.7f}"})
 
     for index, street in enumerate(EAST_WEST):
         north = HEIGHT_M * (index + 1) / (len(EAST_WEST) + 1)

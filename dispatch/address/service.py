@@ -22,7 +22,7 @@ def read_address_csv(path: Path) -> list[dict[str, str]]:
         reader = csv.DictReader(file)
         missing = [column for column in ADDRESS_COLUMNS if column not in (reader.fieldnames or [])]
         if missing:
-            raise InputError("file", f"{path.name} lacks column(s) {', '.join(missing)}; needs {', '.join(ADDRESS_COLUMNS)}")
+            raise InputError("file", f"{path.name} lacks {', '.join(missing)}; needs {', '.join(ADDRESS_COLUMNS)}")
         return list(reader)
 
 

@@ -3,7 +3,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -14,9 +13,6 @@ from config.hotline import HotlineConfig, ReplyConfig
 from dispatch.hotline.enums import ReplyStatus
 from dispatch.hotline.models import HotlineReply
 
-Post = Callable[..., requests.Response]
-
-
 def sign(body: bytes, secret: str) -> str:
     """Hex HMAC-SHA256 of `body`: what pushed work orders carry, and what our replies carry back."""
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -24,7 +20,8 @@ def sign(body: bytes, secret: str) -> str:
 
 def hotline_body(reply: HotlineReply, config: ReplyConfig) -> dict[str, Any]:
     """The reply in the hotline's field names, the handling result in its words."""
-    ours = {**reply.payload, "result_text": config.results_zh.get(reply.payload["result"] or "", reply.payload["result"])}
+    result = reply.payload["result"]
+    ours = {**reply.payload, "result_text": config.results_zh.get(result or "", result)}
     return {config.fields[key]: ours[key] for key in config.fields}
 
 
@@ -33,28 +30,28 @@ def backoff_s(attempts: int, config: ReplyConfig) -> float:
     return min(config.backoff_base_s * 2 ** (attempts - 1), config.backoff_max_s)
 
 
-def send_due_replies(
-    *, session: Session, config: HotlineConfig, now: dt.datetime, post: Post = requests.post
-) -> dict[str, int]:
-    """Try every pending reply that is due, once; commit after each. Returns counts of sent and failed tries."""
+def send_due_replies(*, session: Session, config: HotlineConfig, now: dt.datetime) -> dict[str, int]:
+    """Try each due pending reply once (up to batch_size), one transaction each; counts sent, retried, failed."""
     replies_config = config.replies
     counts = {"sent": 0, "retry": 0, "failed": 0}
     if replies_config.webhook_url is None:
         return counts
-    due = list(session.scalars(
-        select(HotlineReply)
-        .where(HotlineReply.status == ReplyStatus.PENDING.value, HotlineReply.next_attempt_at <= now)
-        .order_by(HotlineReply.id).limit(replies_config.batch_size)
-        .with_for_update(skip_locked=True)  # two senders never take the same reply
-    ))
-    for reply in due:
+    due = (select(HotlineReply)
+           .where(HotlineReply.status == ReplyStatus.PENDING.value, HotlineReply.next_attempt_at <= now)
+           .order_by(HotlineReply.id).limit(1)
+           .with_for_update(skip_locked=True))  # the row stays locked while it is sent: no second sender takes it
+    for _ in range(replies_config.batch_size):
+        reply = session.scalars(due).one_or_none()
+        if reply is None:
+            break
         body = json.dumps(hotline_body(reply, replies_config), ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": reply.idempotency_key}
         if config.secret:
             headers[config.signature_header] = sign(body, config.secret)
         reply.attempts += 1
         try:
-            response = post(replies_config.webhook_url, data=body, headers=headers, timeout=replies_config.timeout_s)
+            response = requests.post(replies_config.webhook_url, data=body, headers=headers,
+                                     timeout=replies_config.timeout_s)
             error = None if response.ok else f"HTTP {response.status_code}: {response.text[:200]}"
         except requests.RequestException as exc:
             error = f"{exc.__class__.__name__}: {exc}"[:500]
@@ -69,7 +66,7 @@ def send_due_replies(
             reply.next_attempt_at = now + dt.timedelta(seconds=backoff_s(reply.attempts, replies_config))
             counts["retry"] += 1
         session.commit()
-    session.commit()
+    session.commit()  # ends the transaction of the last, empty look-up
     return counts
 
 

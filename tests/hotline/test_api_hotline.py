@@ -128,5 +128,6 @@ def test_squads_may_not_reopen_and_stats_count_satisfaction(hotline_client, hotl
     assert response.status_code == 403
     assert officer.post(f"/api/hotline/cases/{case_id}/rating", json={"rating": "satisfied"}).status_code == 403
     stats = {row["squad_code"]: row for row in hotline_client.get("/api/stats/squads").json}[squad]
-    assert (stats["rated"], stats["dissatisfied"], stats["satisfaction_rate"]) == (1, 1, 0.0)  # the newest rating counts
+    # The newest rating counts.
+    assert (stats["rated"], stats["dissatisfied"], stats["satisfaction_rate"]) == (1, 1, 0.0)
     assert json.dumps(stats)  # plain JSON

@@ -55,3 +55,15 @@ def test_address_tables_load_from_csv_and_from_the_demo(sqlite_app, tmp_path) ->
 def test_send_replies_needs_a_webhook(sqlite_app) -> None:
     result = sqlite_app(hotline={"secret": SECRET}).test_cli_runner().invoke(args=["hotline", "send-replies"])
     assert result.exit_code != 0 and "webhook_url" in result.output
+
+
+def test_the_default_report_goes_to_the_instance_folder(sqlite_app, tmp_path) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_text("工单编号,诉求内容,诉求地址\nGD-9,新华路有人摆摊,新华路八号\n", encoding="utf-8")
+    runner = sqlite_app().test_cli_runner()
+    assert runner.invoke(args=["hotline", "demo-addresses"]).exit_code == 0
+    result = runner.invoke(args=["hotline", "import", str(orders)])
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "reports" / "orders.csv.report.csv").open(encoding="utf-8-sig") as file:
+        [row] = list(csv.DictReader(file))
+    assert (row["external_id"], row["outcome"]) == ("GD-9", "created")

@@ -110,5 +110,5 @@ def test_xml_is_served_too(open311) -> None:
     errors = ElementTree.fromstring(requests.get(f"{base}/requests/424242.xml", timeout=10).content)
     assert errors.tag == "errors" and errors.find("error/code").text == "404"
     start = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)).isoformat()
-    listed = ElementTree.fromstring(requests.get(f"{base}/requests.xml", params={"start_date": start}, timeout=10).content)
-    assert listed.tag == "service_requests"
+    listed = requests.get(f"{base}/requests.xml", params={"start_date": start}, timeout=10)
+    assert ElementTree.fromstring(listed.content).tag == "service_requests"

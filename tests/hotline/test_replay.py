@@ -39,7 +39,8 @@ def replayed(tmp_path_factory) -> tuple[Platform, dict[str, list]]:
     paths = {name: shared_path(relative) for name, relative in (("nyc", NYC), ("vendors", NYC_VENDORS),
                                                                  ("boston", BOSTON))}
     folder: Path = tmp_path_factory.mktemp("replay")
-    platform = build_platform(make_settings(f"sqlite:///{folder / 'replay.sqlite3'}", folder, city={"source": "boundary"}))
+    settings = make_settings(f"sqlite:///{folder / 'replay.sqlite3'}", folder, city={"source": "boundary"})
+    platform = build_platform(settings)
     config = platform.settings.hotline
     reports = {}
     for name, path in paths.items():

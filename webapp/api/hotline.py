@@ -11,7 +11,7 @@ from dispatch.account.enums import Role
 from dispatch.address.service import load_matcher, ticket_candidates
 from dispatch.case.service import get_case
 from dispatch.db import utcnow
-from dispatch.errors import NotFound
+from dispatch.errors import InputError, NotFound
 from dispatch.hotline.batch import import_rows, read_rows, summary
 from dispatch.hotline.enums import ReplyStatus, Satisfaction
 from dispatch.hotline.feedback import rate_case
@@ -39,10 +39,8 @@ class ImportOut(Schema):
 
 class ImportIn(Schema):
     profile = fields.String(required=True, metadata={"description": "work-order layout from config/hotline.yaml"})
-
-
-class FileIn(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    # Read from request.files; declared here so the document shows the multipart body.
+    file = fields.Raw(metadata={"type": "string", "format": "binary", "description": ".csv, .xlsx or .json"})
 
 
 class ReplyQuery(Schema):
@@ -121,13 +119,14 @@ def push(profile: str):
 
 @blp.route("/imports", methods=["POST"])
 @requires(Role.ADMIN, Role.DISPATCHER)
-@blp.arguments(ImportIn, location="form")
-@blp.arguments(FileIn, location="files")
+@blp.arguments(ImportIn, location="form", content_type="multipart/form-data")
 @blp.response(200, ImportOut)
-def upload(form: dict, files: dict):
+def upload(form: dict):
     """Import a CSV, XLSX or JSON file of work orders; idempotent by work-order number, a report line per row."""
     profile_named(form["profile"])
-    upload_file = files["file"]
+    upload_file = request.files.get("file")
+    if upload_file is None:
+        raise InputError("file", "send the work orders as the multipart field 'file'")
     return run_import(form["profile"], read_rows(upload_file.read(), upload_file.filename or ""))
 
 
