@@ -9,8 +9,10 @@ from config.vision import DetectorConfig, VisionConfig
 from tests.requirements import shared_path
 from vision.detections import Detections
 from vision.detector import Detector
+from vision.dwell import box_iou
 from vision.fast.config import RuntimeConfig
 from vision.fast.detector import Letterbox, OpenVinoDetector, RuntimeUnavailableError, nms
+from vision.fast.reshape import make_anchors, reshape_yolo
 
 # (clip, second): a parked car in the blue zone, a car park of 15+ cars, a 960x540 motorway.
 FRAMES = [
@@ -86,6 +88,49 @@ def test_class_aware_nms_equals_ultralytics(vision_config: VisionConfig, frames:
 def test_letterbox_follows_ultralytics_rounding(height: int, width: int, size: tuple[int, int], pad: tuple[int, int]) -> None:
     box = Letterbox.fit(height, width, 640)
     assert (box.size, box.pad) == (size, pad)
+
+
+@pytest.mark.parametrize(
+    "height, width, shape, pad",
+    [(360, 640, (384, 640), (0, 12)), (540, 960, (384, 640), (0, 12)), (641, 480, (640, 480), (0, 0)),
+     (480, 640, (480, 640), (0, 0))],
+)
+def test_rect_letterbox_is_the_smallest_multiple_of_32(
+    height: int, width: int, shape: tuple[int, int], pad: tuple[int, int]
+) -> None:
+    box = Letterbox.fit(height, width, 640, stride=32)
+    assert (box.shape, box.pad) == (shape, pad)
+
+
+@pytest.mark.model
+def test_the_reshaped_ir_at_its_own_size_is_the_same_network(vision_config: VisionConfig) -> None:
+    import openvino as ov
+
+    core = ov.Core()
+    xml = next(shared_path("models/yolo11n_int8_openvino_model").glob("*.xml"))
+    x = np.random.default_rng(0).random((1, 3, 640, 640), np.float32)
+    original = core.compile_model(core.read_model(xml), "CPU")({0: x})[0]
+    same = core.compile_model(reshape_yolo(core.read_model(xml), batch=1, height=640, width=640), "CPU")({0: x})[0]
+    np.testing.assert_array_equal(original, same)
+    rect = reshape_yolo(core.read_model(xml), batch=2, height=384, width=640)
+    assert tuple(rect.output(0).get_partial_shape().to_shape()) == (2, 84, 48 * 80 + 24 * 40 + 12 * 20)
+    points, strides = make_anchors(384, 640)
+    assert points[0, :, -1].tolist() == [19.5, 11.5] and strides[0, 0, [0, -1]].tolist() == [8, 32]
+
+
+@pytest.mark.model
+@pytest.mark.footage
+def test_rect_input_finds_the_same_objects(detector: Detector, vision_config: VisionConfig,
+                                           frames: list[np.ndarray]) -> None:
+    """640x384 instead of 640x640: not the same numbers, the same objects (as Ultralytics' own rect mode on .pt)."""
+    rect = OpenVinoDetector(vision_config.detector, RuntimeConfig(performance_hint="LATENCY", input_shape="rect"))
+    for image in frames:
+        expected, actual = detector.detect(image), rect.detect(image)
+        confident = expected[expected.confidence >= 0.4]
+        assert len(confident) > 0
+        for box, kind in zip(confident.xyxy, confident.kind):
+            overlap = box_iou(box, actual.xyxy[actual.kind == kind])
+            assert overlap.max(initial=0.0) >= 0.7, f"{kind} at {box.tolist()} not found with rect input"
 
 
 def test_nms_keeps_the_best_of_overlapping_boxes_in_score_order() -> None:

@@ -21,6 +21,11 @@ class RuntimeConfig(StrictModel):
     infer_requests: int = Field(
         0, ge=0, le=64, description="requests kept in flight by detect_many; 0 = OpenVINO's optimal number"
     )
+    input_shape: Literal["square", "rect"] = Field(
+        "square",
+        description="square: imgsz x imgsz, boxes equal Ultralytics' predict on the IR; rect: the smallest multiple "
+        "of 32 around the letterboxed frame (640x384 for 16:9), as Ultralytics does for .pt models: fewer pixels",
+    )
     max_det: int = Field(300, ge=1, le=10000, description="most boxes kept per image after NMS (Ultralytics' default)")
     max_nms: int = Field(30000, ge=1, le=100000, description="most candidates entering NMS (Ultralytics' default)")
 

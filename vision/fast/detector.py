@@ -21,8 +21,10 @@ from openvino.preprocess import ColorFormat, PrePostProcessor
 from config.vision import DetectorConfig
 from vision.detections import UNTRACKED, Detections
 from vision.fast.config import RuntimeConfig
+from vision.fast.reshape import reshape_yolo
 
 PAD_VALUE = 114  # Ultralytics' letterbox grey
+STRIDE = 32  # the largest stride of YOLO11/YOLOv8: rect inputs are multiples of it
 MAX_WH = 7680  # Ultralytics' per-class box offset for class-aware NMS
 
 
@@ -32,19 +34,39 @@ class RuntimeUnavailableError(RuntimeError):
 
 @dataclass(frozen=True)
 class Letterbox:
-    """Where an image lands in the square input: resized to `size` (w, h), offset by `pad` (left, top)."""
+    """Where an image lands in the network input `shape` (h, w): resized to `size` (w, h), offset by `pad`."""
 
+    shape: tuple[int, int]
     size: tuple[int, int]
-    pad: tuple[int, int]
+    pad: tuple[int, int]  # (left, top)
     gain: tuple[float, float]  # (x, y) input pixels per image pixel
 
     @classmethod
-    def fit(cls, height: int, width: int, imgsz: int) -> "Letterbox":
-        """Ultralytics' LetterBox(auto=False, center=True) and scale_boxes arithmetic, rounding included."""
+    def fit(cls, height: int, width: int, imgsz: int, *, stride: int | None = None) -> "Letterbox":
+        """Ultralytics' LetterBox(center=True) and scale_boxes arithmetic, rounding included; with `stride`,
+        auto=True: the input shrinks to the smallest multiple of stride around the resized image."""
         ratio = min(imgsz / height, imgsz / width)
         new_w, new_h = max(round(width * ratio), 1), max(round(height * ratio), 1)
-        left, top = round((imgsz - new_w) / 2 - 0.1), round((imgsz - new_h) / 2 - 0.1)
-        return cls(size=(new_w, new_h), pad=(left, top), gain=(new_w / width, new_h / height))
+        pad_w, pad_h = imgsz - new_w, imgsz - new_h
+        if stride:
+            pad_w, pad_h = pad_w % stride, pad_h % stride
+        left, top = round(pad_w / 2 - 0.1), round(pad_h / 2 - 0.1)
+        return cls(shape=(new_h + pad_h, new_w + pad_w), size=(new_w, new_h), pad=(left, top),
+                   gain=(new_w / width, new_h / height))
+
+
+@dataclass(eq=False)  # identity: engines key the requests in flight
+class _Engine:
+    """One compiled input shape: its requests and, per request, the preallocated letterbox canvas."""
+
+    requests: list[ov.InferRequest]
+    canvases: list[np.ndarray]
+    geometry: list[Letterbox | None]
+    next_slot: int = 0
+
+    def take_slot(self) -> int:
+        slot, self.next_slot = self.next_slot, (self.next_slot + 1) % len(self.requests)
+        return slot
 
 
 @dataclass
@@ -106,45 +128,50 @@ class OpenVinoDetector:
         self.runtime = runtime or RuntimeConfig()
         if config.device != "cpu":
             raise RuntimeUnavailableError(f"the OpenVINO fast path runs on the CPU, not {config.device}")
-        xml = find_ir(config.model)
-        self.class_names = read_class_names(xml.parent)
-        core = ov.Core()
-        model = core.read_model(xml)
-        shape = model.input(0).get_partial_shape()
+        self._xml = find_ir(config.model)
+        self.class_names = read_class_names(self._xml.parent)
+        self._core = ov.Core()
+        shape = self._core.read_model(self._xml).input(0).get_partial_shape()
         if shape.is_dynamic or tuple(shape.to_shape()) != (1, 3, config.imgsz, config.imgsz):
-            raise RuntimeUnavailableError(f"{xml}: input {shape}, expected [1,3,{config.imgsz},{config.imgsz}]")
-        # Colour order, layout and scaling run inside the compiled graph: the input is the letterboxed uint8 BGR image.
-        ppp = PrePostProcessor(model)
-        ppp.input().tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC")).set_color_format(ColorFormat.BGR)
-        ppp.input().model().set_layout(ov.Layout("NCHW"))
-        ppp.input().preprocess().convert_element_type(ov.Type.f32).convert_color(ColorFormat.RGB).scale(255.0)
-        model = ppp.build()
-        properties: dict[str, str] = {"PERFORMANCE_HINT": self.runtime.performance_hint}
-        if self.runtime.num_streams:
-            properties["NUM_STREAMS"] = str(self.runtime.num_streams)
-        if self.runtime.num_threads:
-            properties["INFERENCE_NUM_THREADS"] = str(self.runtime.num_threads)
-        self.compiled = core.compile_model(model, "CPU", properties)
-        count = self.runtime.infer_requests or int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
-        self._requests = [self.compiled.create_infer_request() for _ in range(count)]
-        # Each request's input tensor is the preallocated letterbox canvas; its last geometry saves re-padding.
-        self._canvases = [request.get_input_tensor(0).data for request in self._requests]
-        for canvas in self._canvases:
-            canvas[...] = PAD_VALUE
-        self._geometry: list[Letterbox | None] = [None] * count
+            raise RuntimeUnavailableError(f"{self._xml}: input {shape}, expected [1,3,{config.imgsz},{config.imgsz}]")
+        self._stride = STRIDE if self.runtime.input_shape == "rect" else None
+        self._engines: dict[tuple[int, int], _Engine] = {}
+        self._last_engine: _Engine | None = None
         size = max(self.class_names) + 1
         self._kind_of_class = np.array(
             [config.class_map.get(self.class_names.get(i, ""), "") for i in range(size)], "<U16"
         )
         self.mapped_class_names = sorted(set(self.class_names.values()) & config.class_map.keys())
         if not self.mapped_class_names:
-            raise RuntimeUnavailableError(f"model {xml} has none of the classes in detector.class_map")
+            raise RuntimeUnavailableError(f"model {self._xml} has none of the classes in detector.class_map")
         self.times = StageTimes()
+        self.requests = len(self._engine((config.imgsz, config.imgsz)).requests)  # images in flight at once
 
-    @property
-    def requests(self) -> int:
-        """How many images can be in flight at once."""
-        return len(self._requests)
+    def _engine(self, shape: tuple[int, int]) -> _Engine:
+        """The compiled model for one input shape, built on first use (one per frame aspect ratio in rect mode)."""
+        if shape in self._engines:
+            return self._engines[shape]
+        model = self._core.read_model(self._xml)
+        if shape != (self.config.imgsz, self.config.imgsz):
+            model = reshape_yolo(model, batch=1, height=shape[0], width=shape[1])
+        # Colour order, layout and scaling run inside the compiled graph: the input is the letterboxed uint8 BGR image.
+        ppp = PrePostProcessor(model)
+        ppp.input().tensor().set_element_type(ov.Type.u8).set_layout(ov.Layout("NHWC")).set_color_format(ColorFormat.BGR)
+        ppp.input().model().set_layout(ov.Layout("NCHW"))
+        ppp.input().preprocess().convert_element_type(ov.Type.f32).convert_color(ColorFormat.RGB).scale(255.0)
+        properties: dict[str, str] = {"PERFORMANCE_HINT": self.runtime.performance_hint}
+        if self.runtime.num_streams:
+            properties["NUM_STREAMS"] = str(self.runtime.num_streams)
+        if self.runtime.num_threads:
+            properties["INFERENCE_NUM_THREADS"] = str(self.runtime.num_threads)
+        compiled = self._core.compile_model(ppp.build(), "CPU", properties)
+        count = self.runtime.infer_requests or int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+        requests = [compiled.create_infer_request() for _ in range(count)]
+        canvases = [request.get_input_tensor(0).data for request in requests]  # views of the requests' own memory
+        for canvas in canvases:
+            canvas[...] = PAD_VALUE
+        self._engines[shape] = _Engine(requests=requests, canvases=canvases, geometry=[None] * count)
+        return self._engines[shape]
 
     def detect(self, image: np.ndarray) -> Detections:
         """Boxes of the mapped classes in one BGR image."""
@@ -153,49 +180,53 @@ class OpenVinoDetector:
     def detect_many(self, images: Sequence[np.ndarray]) -> list[Detections]:
         """Each image's Detections; up to `requests` images run side by side on the runtime's streams."""
         results: list[Detections] = [Detections.empty()] * len(images)
-        pending: dict[int, tuple[int, Letterbox, tuple[int, int]]] = {}
+        pending: dict[tuple[_Engine, int], tuple[int, Letterbox, tuple[int, int]]] = {}
         for index, image in enumerate(images):
-            slot = index % len(self._requests)
-            if slot in pending:
-                earlier, box, shape = pending.pop(slot)
-                results[earlier] = self._collect(slot, box, shape)
             started = time.perf_counter()
-            box = self._letterbox(slot, image)
-            self._requests[slot].start_async()
+            box = Letterbox.fit(image.shape[0], image.shape[1], self.config.imgsz, stride=self._stride)
+            engine = self._engine(box.shape)
+            slot = engine.take_slot()
+            if (engine, slot) in pending:  # that request still holds an earlier image: collect it first
+                earlier, earlier_box, earlier_shape = pending.pop((engine, slot))
+                self.times.preprocess_s += time.perf_counter() - started
+                results[earlier] = self._collect(engine, slot, earlier_box, earlier_shape)
+                started = time.perf_counter()
+            self._letterbox(engine, slot, image, box)
+            engine.requests[slot].start_async()
             self.times.preprocess_s += time.perf_counter() - started
-            pending[slot] = (index, box, image.shape[:2])
-        for slot, (index, box, shape) in pending.items():
-            results[index] = self._collect(slot, box, shape)
+            pending[(engine, slot)] = (index, box, image.shape[:2])
+            self._last_engine = engine
+        for (engine, slot), (index, box, shape) in pending.items():
+            results[index] = self._collect(engine, slot, box, shape)
         self.times.frames += len(images)
         return results
 
     def infer_only(self, images: int) -> float:
-        """Seconds per image of the runtime alone on the current canvases, requests side by side: the floor."""
+        """Seconds per image of the runtime alone on the last shape's canvases, requests side by side: the floor."""
+        requests = (self._last_engine or self._engine((self.config.imgsz, self.config.imgsz))).requests
         started = time.perf_counter()
         for index in range(images):
-            request = self._requests[index % len(self._requests)]
-            if index >= len(self._requests):
+            request = requests[index % len(requests)]
+            if index >= len(requests):
                 request.wait()
             request.start_async()
-        for request in self._requests:
+        for request in requests:
             request.wait()
         return (time.perf_counter() - started) / max(images, 1)
 
-    def _letterbox(self, slot: int, image: np.ndarray) -> Letterbox:
-        height, width = image.shape[:2]
-        box = Letterbox.fit(height, width, self.config.imgsz)
-        canvas = self._canvases[slot][0]
-        if box != self._geometry[slot]:
+    def _letterbox(self, engine: _Engine, slot: int, image: np.ndarray, box: Letterbox) -> None:
+        canvas = engine.canvases[slot][0]
+        if box != engine.geometry[slot]:
             canvas[...] = PAD_VALUE
-            self._geometry[slot] = box
+            engine.geometry[slot] = box
         (new_w, new_h), (left, top) = box.size, box.pad
+        height, width = image.shape[:2]
         resized = image if (width, height) == box.size else cv2.resize(image, box.size, interpolation=cv2.INTER_LINEAR)
         canvas[top : top + new_h, left : left + new_w] = resized
-        return box
 
-    def _collect(self, slot: int, box: Letterbox, shape: tuple[int, int]) -> Detections:
+    def _collect(self, engine: _Engine, slot: int, box: Letterbox, shape: tuple[int, int]) -> Detections:
         started = time.perf_counter()
-        request = self._requests[slot]
+        request = engine.requests[slot]
         request.wait()
         waited = time.perf_counter()
         self.times.inference_s += waited - started

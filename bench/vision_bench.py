@@ -1,0 +1,587 @@
+"""Frames analysed per core: the plain Ultralytics recipe against GridPatrol's pipeline on the fast detector.
+
+    .venv/bin/python -m bench.vision_bench                 # both pipelines, same frames, same violations check
+    .venv/bin/python -m bench.vision_bench --minutes 10    # and then a memory-flatness run on looping sources
+
+Writes bench/results/vision_<date>.json; exits 1 when the two pipelines do not report the same violations.
+"""
+import os
+
+os.environ.setdefault("YOLO_OFFLINE", "1")  # before ultralytics is imported: explicit model paths only
+
+import argparse
+import datetime as dt
+import json
+import platform
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import psutil
+
+from config.vision import VisionConfig, ZoneConfig, load_vision_config, load_zones
+from vision.detections import Detections
+from vision.events import ViolationEvent
+from vision.fast.config import RuntimeConfig, StreamsConfig
+from vision.fast.detector import OpenVinoDetector, StageTimes
+from vision.fast.streams import MultiStreamRunner, PrefetchedDetector
+from vision.pipeline import Pipeline
+from vision.sources import Frame, FrameSource, VideoFileSource
+from vision.tracking import Tracker
+from vision.zones import Zone
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("GRIDPATROL_SHARED", REPO.parent / "shared"))
+MODEL = "models/yolo11n_int8_openvino_model"
+RESULTS = REPO / "bench" / "results"
+
+
+@dataclass(frozen=True)
+class Stream:
+    id: str
+    clip: Path
+    zones: list[ZoneConfig]
+
+
+# (source id, clip under ../shared, zones file): a street camera, an oblique drone view, a motorway.
+CLIPS = (
+    ("cctv_street", "data/media/cctv_street_no_parking_zone.mp4", "config/zones/cctv_street_no_parking_zone.yaml"),
+    ("drone_oblique_lot", "data/media/drone_oblique_parking_lot.mp4", "config/zones/drone_oblique_parking_lot.yaml"),
+    ("traffic_motorway", "data/media/degirum_pysdk_examples/Traffic.mp4", "config/zones/traffic_motorway.yaml"),
+)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A stay that became a violation: where, which box, when it was reported (media seconds)."""
+
+    source_id: str
+    zone_id: str
+    box: tuple[float, float, float, float]
+    reported_at_s: float
+
+
+@dataclass
+class RunResult:
+    name: str
+    frames: int = 0
+    seconds: float = 0.0
+    cpu_s: float = 0.0
+    peak_rss_mb: float = 0.0
+    stage_s: dict[str, float] = field(default_factory=dict)
+    latencies_s: list[float] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
+    analysed: dict[str, list[int]] = field(default_factory=dict)  # frame indices per source
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        n = max(self.frames, 1)
+        latencies = np.array(self.latencies_s) * 1000
+        return {
+            "frames": self.frames,
+            "seconds": round(self.seconds, 3),
+            "fps": round(self.frames / self.seconds, 2) if self.seconds else 0.0,
+            "stage_ms": {stage: round(1000 * s / n, 2) for stage, s in self.stage_s.items()},
+            "cpu": {"cores_busy": round(self.cpu_s / self.seconds, 2) if self.seconds else 0.0,
+                    "cpu_ms_per_frame": round(1000 * self.cpu_s / n, 2)},
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "latency_ms": {"events": len(latencies),
+                           "p50": round(float(np.percentile(latencies, 50)), 1) if len(latencies) else None,
+                           "p95": round(float(np.percentile(latencies, 95)), 1) if len(latencies) else None},
+            "violations": len(self.violations),
+            **self.extra,
+        }
+
+
+class RssSampler:
+    """Samples this process's resident memory in a thread: the peak, and (time, rss) pairs for a flatness fit."""
+
+    def __init__(self, every_s: float) -> None:
+        self.every_s, self.peak, self.samples = every_s, 0, []
+        self._process = psutil.Process()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> "RssSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while True:
+            rss = self._process.memory_info().rss
+            self.peak = max(self.peak, rss)
+            self.samples.append((time.perf_counter(), rss))
+            if self._stop.wait(self.every_s):
+                return
+
+
+class Bus:
+    """The in-process bus: a real queue and a consumer thread timing each violation from its frame's capture."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[tuple[float | None, Any] | None] = queue.Queue()
+        self.latencies_s: list[float] = []
+        self._thread = threading.Thread(target=self._consume, daemon=True)
+        self._thread.start()
+
+    def publish(self, message: Any, captured_at: float | None, *, timed: bool) -> None:
+        self.queue.put((captured_at if timed else None, message))
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self._thread.join()
+
+    def _consume(self) -> None:
+        while (item := self.queue.get()) is not None:
+            captured_at, _ = item
+            if captured_at is not None:
+                self.latencies_s.append(time.perf_counter() - captured_at)
+
+
+def cpu_seconds() -> float:
+    times = psutil.Process().cpu_times()
+    return times.user + times.system
+
+
+def box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
+    return w * h / union if union > 0 else 0.0
+
+
+# ---------------------------------------------------------------- 1. the plain way
+
+
+class PlainParkingTimer:
+    """The supervision "time in zone" recipe, written plainly: per track id, seconds inside a zone while the
+    box's bottom-centre stays within the zone's tolerance of where it stopped; a violation once over dwell_s."""
+
+    def __init__(self, zones: list[ZoneConfig], vehicle_classes: set[int]) -> None:
+        self.zones = zones
+        self.polygons = {zone.id: np.array(zone.polygon, np.float32) for zone in zones}
+        self.vehicle_classes = vehicle_classes
+        self.since: dict[tuple[str, int], tuple[float, tuple[float, float]]] = {}
+        self.reported: set[tuple[str, int]] = set()
+
+    def update(self, boxes: list[list[float]], track_ids: list[int], classes: list[int], t: float) -> list[tuple]:
+        violations = []
+        for box, track_id, cls in zip(boxes, track_ids, classes):
+            if cls not in self.vehicle_classes:
+                continue
+            x1, y1, x2, y2 = box
+            anchor = ((x1 + x2) / 2, y2)
+            for zone in self.zones:
+                key = (zone.id, track_id)
+                inside = cv2.pointPolygonTest(self.polygons[zone.id], anchor, False) >= 0
+                if not inside:
+                    self.since.pop(key, None)
+                    continue
+                tolerance = zone.stationary_tolerance * (y2 - y1 if zone.stationary_unit == "box" else 1.0)
+                start = self.since.get(key)
+                if start is None or np.hypot(anchor[0] - start[1][0], anchor[1] - start[1][1]) > tolerance:
+                    self.since[key] = (t, anchor)  # arrived, or moved on: the clock starts here
+                    continue
+                if t - start[0] >= zone.dwell_s and key not in self.reported:
+                    self.reported.add(key)
+                    violations.append((zone.id, (x1, y1, x2, y2)))
+        return violations
+
+
+def run_plain(streams: list[Stream], vision: VisionConfig, model_dir: Path, bus: Bus) -> RunResult:
+    """For each source, each analysed frame: model.track(frame, persist=True), then zones and dwell in Python."""
+    from ultralytics import YOLO
+
+    detector = vision.detector
+    # ByteTrack, as GridPatrol tracks (Ultralytics 8.4 defaults to TrackTrack, which hides boxes until confirmed).
+    track_args = {"persist": True, "tracker": "bytetrack.yaml", "imgsz": detector.imgsz, "conf": detector.conf, "iou": detector.iou,
+                  "agnostic_nms": detector.agnostic_nms, "device": detector.device, "verbose": False}
+    models = {stream.id: YOLO(str(model_dir), task="detect") for stream in streams}  # one per source, as the recipe
+    blank = np.zeros((360, 640, 3), np.uint8)
+    for model in models.values():
+        model.track(blank, **track_args)  # load and compile outside the timing,
+        model.predictor.trackers[0].reset()  # and the tracker starts afresh on the first real frame
+    result = RunResult(name="plain")
+    stages = dict.fromkeys(("decode", "preprocess", "inference", "postprocess", "tracking", "rules"), 0.0)
+    period = 1.0 / vision.analysis_fps
+    with RssSampler(0.1) as rss:
+        cpu_started, started = cpu_seconds(), time.perf_counter()
+        for stream in streams:
+            model = models[stream.id]
+            vehicle_classes = {i for i, name in model.names.items() if vision.detector.class_map.get(name) == "vehicle"}
+            timer = PlainParkingTimer(stream.zones, vehicle_classes)
+            capture = cv2.VideoCapture(str(stream.clip))
+            next_due: float | None = None
+            index = -1
+            analysed: list[int] = []
+            while True:
+                t0 = time.perf_counter()
+                ok, frame = capture.read()
+                stages["decode"] += time.perf_counter() - t0
+                if not ok:
+                    break
+                index += 1
+                t = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000
+                if next_due is not None and t < next_due - 0.001:
+                    continue  # analyse analysis_fps frames per second of media time
+                next_due = (t if next_due is None else next_due) + period
+                while next_due <= t + 0.001:
+                    next_due += period
+                analysed.append(index)
+                captured_at = time.perf_counter()
+                tracked = model.track(frame, **track_args)[0]
+                t1 = time.perf_counter()
+                for stage in ("preprocess", "inference", "postprocess"):
+                    stages[stage] += tracked.speed[stage] / 1000
+                stages["tracking"] += (t1 - captured_at) - sum(tracked.speed.values()) / 1000
+                boxes = tracked.boxes
+                if boxes.id is not None:
+                    found = timer.update(boxes.xyxy.tolist(), boxes.id.int().tolist(), boxes.cls.int().tolist(), t)
+                    for zone_id, box in found:
+                        violation = Violation(stream.id, zone_id, box, t)
+                        result.violations.append(violation)
+                        bus.publish(violation, captured_at, timed=True)
+                stages["rules"] += time.perf_counter() - t1
+            capture.release()
+            result.analysed[stream.id] = analysed
+            result.frames += len(analysed)
+        result.seconds = time.perf_counter() - started
+        result.cpu_s = cpu_seconds() - cpu_started
+    result.peak_rss_mb = rss.peak / 2**20
+    result.stage_s = stages
+    return result
+
+
+# ---------------------------------------------------------------- 2. GridPatrol's pipeline, fast detector
+
+
+class TimedTracker:
+    """The pipeline's own Tracker, its update timed (the pipeline calls only update)."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker, self.seconds = tracker, 0.0
+
+    def update(self, detections: Detections) -> Detections:
+        started = time.perf_counter()
+        tracked = self.tracker.update(detections)
+        self.seconds += time.perf_counter() - started
+        return tracked
+
+    @property
+    def track_ids_seen(self) -> set[int]:
+        return self.tracker.track_ids_seen
+
+
+class LoopingVideoSource(FrameSource):
+    """A video file started again at its end, media time running on: a camera that never stops."""
+
+    def __init__(self, path: Path, *, source_id: str, analysis_fps: float) -> None:
+        super().__init__(source_id)
+        self.path, self.analysis_fps = path, analysis_fps
+        self._inner: VideoFileSource | None = VideoFileSource(path, source_id=source_id, analysis_fps=analysis_fps)
+        self._offset_s, self._offset_index = 0.0, 0
+        self._last: Frame | None = None
+
+    def read(self) -> Frame | None:
+        if self._inner is None:
+            return None
+        frame = self._inner.read()
+        if frame is None:
+            if self._last is None:
+                return None
+            self._offset_s = self._last.timestamp_s + 1 / self.analysis_fps
+            self._offset_index = self._last.index + 1
+            self._inner = VideoFileSource(self.path, source_id=self.source_id, analysis_fps=self.analysis_fps)
+            frame = self._inner.read()
+            if frame is None:
+                return None
+        self._last = Frame(image=frame.image, timestamp_s=frame.timestamp_s + self._offset_s,
+                           index=frame.index + self._offset_index, source_id=self.source_id)
+        return self._last
+
+    def close(self) -> None:
+        if self._inner is not None:
+            self._inner.close()
+            self._inner = None
+
+
+def make_runner(
+    streams: list[Stream], vision: VisionConfig, detector: OpenVinoDetector, config: StreamsConfig,
+    open_source: Callable[[Stream], FrameSource],
+) -> tuple[MultiStreamRunner, dict[str, TimedTracker]]:
+    zones = {stream.id: [Zone.from_config(zone) for zone in stream.zones] for stream in streams}
+    timed: dict[str, TimedTracker] = {}
+
+    def make_pipeline(source_id: str, prefetched: PrefetchedDetector) -> Pipeline:
+        pipeline = Pipeline(source_id=source_id, detector=prefetched, zones=zones[source_id], config=vision)  # type: ignore[arg-type]
+        timed[source_id] = TimedTracker(pipeline.tracker)
+        pipeline.tracker = timed[source_id]  # type: ignore[assignment]
+        return pipeline
+
+    runner = MultiStreamRunner(detector=detector, sources=[open_source(stream) for stream in streams],
+                               make_pipeline=make_pipeline, config=config)
+    return runner, timed
+
+
+def run_pipeline(
+    streams: list[Stream], vision: VisionConfig, detector: OpenVinoDetector, config: StreamsConfig, bus: Bus
+) -> RunResult:
+    def open_file(stream: Stream) -> FrameSource:
+        return VideoFileSource(stream.clip, source_id=stream.id, analysis_fps=vision.analysis_fps)
+
+    runner, timed = make_runner(streams, vision, detector, config, open_file)
+    result = RunResult(name="pipeline")
+    result.analysed = {stream.id: [] for stream in streams}
+    detector.times = StageTimes()
+
+    def publish(event: ViolationEvent, captured_at: float | None) -> None:
+        if event.phase == "start":
+            result.violations.append(Violation(event.source_id, event.zone_id, event.box_xyxy, event.last_seen_s))
+        bus.publish(event, captured_at, timed=event.phase == "start")
+
+    with RssSampler(0.1) as rss:
+        cpu_started, started = cpu_seconds(), time.perf_counter()
+        stats = runner.run(publish, on_frame=lambda frame: result.analysed[frame.source_id].append(frame.index))
+        result.seconds = time.perf_counter() - started
+        result.cpu_s = cpu_seconds() - cpu_started
+    result.peak_rss_mb = rss.peak / 2**20
+    result.frames = stats.frames
+    tracking = sum(t.seconds for t in timed.values())
+    result.stage_s = {
+        "decode": sum(d.read_s for d in stats.decode),  # in the decoding threads, overlapping the rest
+        "preprocess": detector.times.preprocess_s,
+        "inference": detector.times.inference_s,
+        "postprocess": detector.times.postprocess_s,
+        "tracking": tracking,
+        "rules": sum(p.report.seconds for p in runner.pipelines.values()) - tracking,
+    }
+    result.extra = {"batches": stats.batches, "mean_batch": round(stats.frames / max(stats.batches, 1), 2),
+                    "dropped": sum(d.dropped for d in stats.decode)}
+    return result
+
+
+def memory_run(streams: list[Stream], vision: VisionConfig, detector: OpenVinoDetector, config: StreamsConfig,
+               minutes: float) -> dict[str, Any]:
+    """The pipeline on looping sources for `minutes`; RSS sampled every 5 s; growth fitted after the first minute."""
+    def open_looping(stream: Stream) -> FrameSource:
+        return LoopingVideoSource(stream.clip, source_id=stream.id, analysis_fps=vision.analysis_fps)
+
+    runner, _ = make_runner(streams, vision, detector, config, open_looping)
+    frames_at: list[tuple[float, int]] = []
+    events = 0
+
+    def publish(event: ViolationEvent, captured_at: float | None) -> None:
+        nonlocal events
+        events += 1
+
+    def on_frame(frame: Frame) -> None:
+        frames_at.append((time.perf_counter(), len(frames_at) + 1))
+
+    timer = threading.Timer(minutes * 60, runner.stop)
+    with RssSampler(5.0) as rss:
+        started = time.perf_counter()
+        timer.start()
+        runner.run(publish, on_frame=on_frame)
+    timer.cancel()
+    samples = [(t - started, r / 2**20) for t, r in rss.samples]
+    settled = [(t, r) for t, r in samples if t >= min(60.0, minutes * 60 / 2)]
+    times = np.array([t for t, _ in settled])
+    frame_times = np.array([t - started for t, _ in frames_at])
+    frames_by_sample = np.searchsorted(frame_times, times)
+    slope_mb_per_min = float(np.polyfit(times / 60, [r for _, r in settled], 1)[0]) if len(settled) > 2 else 0.0
+    frames_settled = int(frames_by_sample[-1] - frames_by_sample[0]) if len(settled) > 1 else 0
+    grown_mb = settled[-1][1] - settled[0][1] if len(settled) > 1 else 0.0
+    return {
+        "minutes": minutes,
+        "frames": len(frames_at),
+        "events": events,
+        "fps": round(len(frames_at) / (time.perf_counter() - started), 2),
+        "rss_mb": {"first": round(samples[0][1], 1), "after_1_min": round(settled[0][1], 1) if settled else None,
+                   "last": round(samples[-1][1], 1), "max": round(max(r for _, r in samples), 1)},
+        "growth_after_1_min": {"mb": round(grown_mb, 2), "mb_per_min_fit": round(slope_mb_per_min, 3),
+                               "bytes_per_frame": round(grown_mb * 2**20 / frames_settled, 1) if frames_settled else None},
+        "samples_mb": [[round(t, 1), round(r, 1)] for t, r in samples],
+    }
+
+
+# ---------------------------------------------------------------- comparing the two
+
+
+def by_object(violations: list[Violation]) -> tuple[list[Violation], int]:
+    """The first report of each object (same source, zone, overlapping box) and how many repeats were folded."""
+    first: list[Violation] = []
+    for v in sorted(violations, key=lambda v: v.reported_at_s):
+        if not any(f.source_id == v.source_id and f.zone_id == v.zone_id and box_iou(f.box, v.box) >= 0.5 for f in first):
+            first.append(v)
+    return first, len(violations) - len(first)
+
+
+def compare(plain: list[Violation], pipeline: list[Violation], interval_s: float) -> dict[str, Any]:
+    """Same objects in the same zones, reported within one analysis interval of each other."""
+    plain_objects, plain_repeats = by_object(plain)
+    pipeline_objects, pipeline_repeats = by_object(pipeline)
+    unmatched = list(plain_objects)
+    pairs, problems = [], []
+    for v in pipeline_objects:
+        candidates = [p for p in unmatched if p.source_id == v.source_id and p.zone_id == v.zone_id
+                      and box_iou(p.box, v.box) >= 0.5]
+        if not candidates:
+            problems.append(f"only the pipeline reports {v}")
+            continue
+        p = min(candidates, key=lambda p: abs(p.reported_at_s - v.reported_at_s))
+        unmatched.remove(p)
+        difference = v.reported_at_s - p.reported_at_s
+        pairs.append({"source": v.source_id, "zone": v.zone_id, "box": [round(x) for x in v.box],
+                      "plain_s": round(p.reported_at_s, 3), "pipeline_s": round(v.reported_at_s, 3),
+                      "iou": round(box_iou(p.box, v.box), 3)})
+        if abs(difference) > interval_s + 0.01:  # frame timestamps are rounded to the millisecond
+            problems.append(f"{v.source_id}/{v.zone_id} box {pairs[-1]['box']}: reported at {v.reported_at_s:.2f} s "
+                            f"by the pipeline, {p.reported_at_s:.2f} s by the plain way (over one interval)")
+    problems += [f"only the plain way reports {p}" for p in unmatched]
+    return {"match": not problems, "objects": len(pipeline_objects), "pairs": pairs, "problems": problems,
+            "repeats_folded": {"plain": plain_repeats, "pipeline": pipeline_repeats}}
+
+
+# ---------------------------------------------------------------- the command
+
+
+def machine() -> dict[str, Any]:
+    import openvino
+    import ultralytics
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    training = subprocess.run(["pgrep", "-f", "model_cli"], capture_output=True, text=True).stdout.split()
+    return {"cpu": cpu, "cores": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "openvino": openvino.__version__,
+            "ultralytics": ultralytics.__version__, "opencv": cv2.__version__,
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+            "training_job_running": bool(training)}
+
+
+def table(rows: list[tuple[str, str, str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=2, help="each clip runs as this many streams")
+    parser.add_argument("--minutes", type=float, default=0.0, help="then a memory run on looping sources (0: none)")
+    parser.add_argument("--hint", choices=["LATENCY", "THROUGHPUT"], default=RuntimeConfig().performance_hint)
+    parser.add_argument("--requests", type=int, default=RuntimeConfig().infer_requests, help="0: OpenVINO's choice")
+    parser.add_argument("--streams", type=int, default=RuntimeConfig().num_streams, help="OpenVINO CPU streams, 0: hint")
+    parser.add_argument("--batch", type=int, default=StreamsConfig().batch)
+    parser.add_argument("--decode-threads", type=int, default=StreamsConfig().decode_threads)
+    parser.add_argument("--queue-frames", type=int, default=StreamsConfig().queue_frames)
+    parser.add_argument("--skip-plain", action="store_true", help="only the pipeline (no comparison: exits 0)")
+    parser.add_argument("--out", type=Path, default=None, help="JSON path (default bench/results/vision_<date>.json)")
+    args = parser.parse_args(argv)
+
+    model_dir = SHARED / MODEL
+    for needed in [model_dir] + [SHARED / clip for _, clip, _ in CLIPS]:
+        if not needed.exists():
+            print(f"missing {needed} (set GRIDPATROL_SHARED to the shared folder)", file=sys.stderr)
+            return 2
+    vision = load_vision_config(overrides={"detector": {"model": str(model_dir)}})
+    streams = [Stream(id=f"{source_id}-{copy}", clip=SHARED / clip, zones=load_zones(REPO / zones, vision).zones)
+               for copy in range(1, args.copies + 1) for source_id, clip, zones in CLIPS]
+    runtime = RuntimeConfig(performance_hint=args.hint, infer_requests=args.requests, num_streams=args.streams)
+    streams_config = StreamsConfig(batch=args.batch, decode_threads=args.decode_threads, queue_frames=args.queue_frames)
+    report: dict[str, Any] = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                              "machine": machine(),
+                              "settings": {"streams": [s.id for s in streams], "analysis_fps": vision.analysis_fps,
+                                           "model": MODEL, "imgsz": vision.detector.imgsz,
+                                           "runtime": runtime.model_dump(), "multistream": streams_config.model_dump()}}
+    print(f"{len(streams)} streams, analysis at {vision.analysis_fps} frames/s; machine: {report['machine']}")
+
+    detector = OpenVinoDetector(vision.detector, runtime)
+    detector.detect_many([np.zeros((360, 640, 3), np.uint8)] * detector.requests)  # compile and warm up
+    bus = Bus()
+    pipeline = run_pipeline(streams, vision, detector, streams_config, bus)
+    pipeline_latencies, bus.latencies_s = list(bus.latencies_s), []
+    pipeline.latencies_s = pipeline_latencies
+    floor_s = detector.infer_only(max(40, 4 * detector.requests))  # the runtime alone on the last frames
+    report["pipeline"] = pipeline.summary()
+    report["pipeline"]["requests_in_flight"] = detector.requests
+    report["raw_inference"] = {"ms_per_frame": round(1000 * floor_s, 2), "fps": round(1 / floor_s, 2),
+                               "requests_in_flight": detector.requests}
+    per_frame_s = pipeline.seconds / max(pipeline.frames, 1)
+    report["overhead_over_raw_inference"] = round(per_frame_s / floor_s - 1, 3)
+    fps = pipeline.frames / pipeline.seconds
+    report["streams_sustained_at_analysis_fps"] = {"pipeline": int(fps // vision.analysis_fps)}
+
+    comparison: dict[str, Any] | None = None
+    if not args.skip_plain:
+        plain = run_plain(streams, vision, model_dir, bus)
+        plain.latencies_s = list(bus.latencies_s)
+        report["plain"] = plain.summary()
+        plain_fps = plain.frames / plain.seconds
+        report["ratio_pipeline_over_plain"] = round(fps / plain_fps, 2)
+        report["streams_sustained_at_analysis_fps"]["plain"] = int(plain_fps // vision.analysis_fps)
+        same_frames = plain.analysed == pipeline.analysed
+        comparison = compare(plain.violations, pipeline.violations, 1 / vision.analysis_fps)
+        comparison["same_frames"] = same_frames
+        if not same_frames:
+            comparison["match"] = False
+            comparison["problems"].append("the two pipelines did not analyse the same frames")
+        report["violations"] = comparison
+    bus.close()
+
+    if args.minutes > 0:
+        print(f"memory run: {args.minutes} min of looping sources ...", flush=True)
+        report["memory_run"] = memory_run(streams, vision, detector, streams_config, args.minutes)
+
+    out = args.out or RESULTS / f"vision_{dt.date.today().isoformat()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print_report(report)
+    print(f"written {out}")
+    if comparison is not None and not comparison["match"]:
+        print("FAIL: the pipelines do not report the same violations:\n  " + "\n  ".join(comparison["problems"]))
+        return 1
+    return 0
+
+
+def print_report(report: dict[str, Any]) -> None:
+    pipeline, plain = report["pipeline"], report.get("plain")
+    rows = [("", "plain", "pipeline")]
+
+    def row(label: str, get: Callable[[dict[str, Any]], Any]) -> None:
+        rows.append((label, str(get(plain)) if plain else "-", str(get(pipeline))))
+
+    row("frames analysed", lambda r: r["frames"])
+    row("frames/s", lambda r: r["fps"])
+    for stage in pipeline["stage_ms"]:
+        row(f"  {stage} ms/frame", lambda r, stage=stage: r["stage_ms"][stage])
+    row("CPU cores busy", lambda r: r["cpu"]["cores_busy"])
+    row("CPU ms/frame", lambda r: r["cpu"]["cpu_ms_per_frame"])
+    row("peak RSS MB", lambda r: r["peak_rss_mb"])
+    row("latency p50/p95 ms", lambda r: f"{r['latency_ms']['p50']}/{r['latency_ms']['p95']}")
+    row("violations", lambda r: r["violations"])
+    print(table(rows))
+    print(f"raw inference: {report['raw_inference']['ms_per_frame']} ms/frame ({report['raw_inference']['fps']} frames/s); "
+          f"pipeline overhead over it: {100 * report['overhead_over_raw_inference']:.0f}%")
+    if plain:
+        print(f"ratio pipeline/plain: {report['ratio_pipeline_over_plain']}x; "
+              f"same violations: {report['violations']['match']} ({report['violations']['objects']} objects)")
+    print(f"streams at {report['settings']['analysis_fps']} frames/s sustained: {report['streams_sustained_at_analysis_fps']}")
+    if "memory_run" in report:
+        m = report["memory_run"]
+        print(f"memory run {m['minutes']} min: {m['frames']} frames, RSS {m['rss_mb']}, growth {m['growth_after_1_min']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
