@@ -124,13 +124,15 @@ def test_rect_input_finds_the_same_objects(detector: Detector, vision_config: Vi
                                            frames: list[np.ndarray]) -> None:
     """640x384 instead of 640x640: not the same numbers, the same objects (as Ultralytics' own rect mode on .pt)."""
     rect = OpenVinoDetector(vision_config.detector, RuntimeConfig(performance_hint="LATENCY", input_shape="rect"))
+    compared = 0
     for image in frames:
         expected, actual = detector.detect(image), rect.detect(image)
-        confident = expected[expected.confidence >= 0.4]
-        assert len(confident) > 0
+        confident = expected[expected.confidence >= 0.4]  # weak boxes come and go with any change of input
+        compared += len(confident)
         for box, kind in zip(confident.xyxy, confident.kind):
             overlap = box_iou(box, actual.xyxy[actual.kind == kind])
             assert overlap.max(initial=0.0) >= 0.7, f"{kind} at {box.tolist()} not found with rect input"
+    assert compared >= 5
 
 
 def test_nms_keeps_the_best_of_overlapping_boxes_in_score_order() -> None:
