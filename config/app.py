@@ -23,3 +23,4 @@ class DatabaseConfig(StrictModel):
 
 class RedisConfig(StrictModel):
     url: str | None = Field(None, description="Redis URL; unset = in-process bus; REDIS_URL overrides")
+    detections_stream: str = Field("gridpatrol:detections", min_length=1, description="stream of workers' reports")

@@ -88,8 +88,8 @@ class RedisDetectionStream:
         self.client.close()
 
 
-def make_detection_queue(redis_url: str | None) -> DetectionQueue:
-    return RedisDetectionStream(redis_url) if redis_url else InProcessDetectionQueue()
+def make_detection_queue(redis_url: str | None, stream: str = STREAM) -> DetectionQueue:
+    return RedisDetectionStream(redis_url, stream=stream) if redis_url else InProcessDetectionQueue()
 
 
 HEALTH_KEY = "gridpatrol:source-health"

@@ -20,7 +20,8 @@ def run_worker() -> int:
     if settings.worker.sources_file is None:
         print("error: no sources: set GRIDPATROL_SOURCES to a sources file (see config/examples/)")
         return 2
-    reports, health, bus = (RedisDetectionStream(settings.redis.url), RedisHealthBoard(settings.redis.url),
+    reports = RedisDetectionStream(settings.redis.url, stream=settings.redis.detections_stream)
+    health, bus = (RedisHealthBoard(settings.redis.url),
                             RedisBus(settings.redis.url))
     worker = VisionWorker(
         sources=load_sources(settings.path(settings.worker.sources_file)).sources, vision=load_vision_config(),

@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,41 +12,44 @@ from sqlalchemy import select
 
 from dispatch.case.models import Case
 from dispatch.consumer import DetectionConsumer
-from dispatch.streams import HEALTH_KEY, STREAM, RedisDetectionStream
+from dispatch.streams import HEALTH_KEY, RedisDetectionStream
 from tests.requirements import REDIS_TEST_URL, missing, shared_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def clean_stream() -> str:
+def stream_name() -> str:
+    """A stream of this test's own: nothing else reads it."""
     client = redis.Redis.from_url(REDIS_TEST_URL)
     try:
-        client.delete(STREAM)
+        client.ping()
     except redis.RedisError as exc:
         missing(f"Redis at {REDIS_TEST_URL} ({exc.__class__.__name__})")
-    yield REDIS_TEST_URL
-    client.delete(STREAM)
+    name = f"gridpatrol:test-worker:{time.time_ns()}"
+    yield name
+    client.delete(name)
     client.close()
 
 
 @pytest.mark.parametrize("platform", ["sqlite"], indirect=True)
-def test_worker_process_reports_through_redis(platform, clean_stream, tmp_path) -> None:
+def test_worker_process_reports_through_redis(platform, stream_name, tmp_path) -> None:
     sources = tmp_path / "sources.yaml"
     example = (ROOT / "config/examples/demo_cctv_sources.yaml").read_text(encoding="utf-8")
     sources.write_text(example.replace("../shared/data/media/cctv_street_no_parking_zone.mp4",
                                        str(shared_path("data/media/cctv_street_no_parking_zone.mp4")))
                               .replace("../shared/models/yolo11n_int8_openvino_model",
                                        str(shared_path("models/yolo11n_int8_openvino_model"))), encoding="utf-8")
-    env = {**os.environ, "REDIS_URL": clean_stream, "GRIDPATROL_SOURCES": str(sources), "YOLO_OFFLINE": "1",
+    env = {**os.environ, "REDIS_URL": REDIS_TEST_URL, "GRIDPATROL_SOURCES": str(sources), "YOLO_OFFLINE": "1",
            "GRIDPATROL_CONFIG": str(tmp_path / "worker.yaml")}
-    (tmp_path / "worker.yaml").write_text(f"worker:\n  evidence_dir: {tmp_path / 'evidence'}\n", encoding="utf-8")
+    (tmp_path / "worker.yaml").write_text(f"worker:\n  evidence_dir: {tmp_path / 'evidence'}\n"
+                                          f"redis:\n  detections_stream: '{stream_name}'\n", encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "vision", "worker"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 source(s)" in done.stdout
 
-    stream = RedisDetectionStream(clean_stream)
+    stream = RedisDetectionStream(REDIS_TEST_URL, stream=stream_name)
     consumer = DetectionConsumer(sessions=platform.sessions, ctx=platform.ctx, bus=platform.bus,
                                  store=platform.evidence, queue=stream, block_ms=100)
     while consumer.poll():
@@ -53,8 +57,8 @@ def test_worker_process_reports_through_redis(platform, clean_stream, tmp_path) 
     with platform.sessions() as session:
         cases = session.scalars(select(Case)).all()
         assert len(cases) == 1 and cases[0].category == "0505" and len(cases[0].tickets[0].evidence) == 2
-    assert stream.client.xpending(STREAM, "dispatch")["pending"] == 0
-    health = json.loads(redis.Redis.from_url(clean_stream).hget(HEALTH_KEY, "cctv_street"))
+    assert stream.backlog() == {"waiting": 0, "pending": 0}
+    health = json.loads(redis.Redis.from_url(REDIS_TEST_URL).hget(HEALTH_KEY, "cctv_street"))
     assert health["frames_read"] >= 40 and health["ended"] is True
     stream.close()
 
