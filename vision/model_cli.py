@@ -32,7 +32,7 @@ def models() -> None:
 @click.option("--time", "time_hours", type=click.FloatRange(0, min_open=True), help="time budget in hours [config]")
 @click.option("--imgsz", type=click.IntRange(32), help="image size [config]")
 @click.option("--batch", type=click.IntRange(1), help="batch size [config]")
-@click.option("--resume", is_flag=True, help="continue the newest run from its last.pt")
+@click.option("--resume", is_flag=True, help="continue run NAME (default: the newest run) from its last.pt")
 @CONFIG_OPTION
 def train_command(
     data: Path | None,

@@ -143,11 +143,11 @@ class TrainResult:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-def last_run(runs_dir: Path) -> Path:
-    """The newest run's last.pt under runs_dir/train, for --resume."""
-    candidates = sorted((runs_dir / "train").glob("*/weights/last.pt"), key=lambda p: p.stat().st_mtime)
+def last_run(runs_dir: Path, name: str | None = None) -> Path:
+    """The last.pt of run `name`, or of the newest run under runs_dir/train, for --resume."""
+    candidates = sorted((runs_dir / "train").glob(f"{name or '*'}/weights/last.pt"), key=lambda p: p.stat().st_mtime)
     if not candidates:
-        raise FileNotFoundError(f"no run to resume under {runs_dir / 'train'}")
+        raise FileNotFoundError(f"no run {name or ''} to resume under {runs_dir / 'train'}")
     return candidates[-1]
 
 
@@ -168,7 +168,7 @@ def train(
 
     runs = config.runs_path
     if resume:
-        checkpoint = last_run(runs)
+        checkpoint = last_run(runs, name)
         trainer_model = YOLO(str(checkpoint))
         trainer_model.train(resume=True)
     else:

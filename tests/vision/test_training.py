@@ -20,6 +20,7 @@ from vision.training import (
     count_detections,
     evaluate,
     export,
+    last_run,
     match_predictions,
     parse_class_map,
     stage_dataset,
@@ -157,6 +158,18 @@ def test_stage_dataset_skips_missing_splits(tmp_path: Path) -> None:
     staged = yaml.safe_load(stage_dataset(data=vendors, runs_dir=tmp_path).read_text())
     assert staged["test"] == "test/images" and "train" not in staged and "val" not in staged
     assert len(os.listdir(Path(staged["path"]) / "test" / "images")) == 21
+
+
+def test_last_run_picks_the_named_or_newest_run(tmp_path: Path) -> None:
+    for age, name in enumerate(["new", "old"]):
+        weights = tmp_path / "train" / name / "weights" / "last.pt"
+        weights.parent.mkdir(parents=True)
+        weights.write_bytes(b"")
+        os.utime(weights, (1_000_000 - age, 1_000_000 - age))
+    assert last_run(tmp_path).parts[-3] == "new"
+    assert last_run(tmp_path, "old").parts[-3] == "old"
+    with pytest.raises(FileNotFoundError, match="missing"):
+        last_run(tmp_path, "missing")
 
 
 @pytest.mark.parametrize(
