@@ -148,6 +148,10 @@ def seed_history(admin_context: BrowserContext, platform: Platform) -> None:
             if step == "return":
                 extra = {"reason": "现场仍有摊位，整改不到位"}
             move(admin_context, case["id"], step, **extra)
+        if steps and steps[-1] == "close":  # the hotline's follow-up call (回访) rates the closed case
+            rating = rng.choice(["satisfied", "satisfied", "basically_satisfied", "dissatisfied"])
+            response = admin_context.request.post(f"/api/hotline/cases/{case['id']}/rating", data={"rating": rating})
+            assert response.ok, response.text()
     # The overdue check runs on a timer in the server; mark a few the way it would, for the console's red rows.
     with platform.sessions() as session:
         late = session.scalars(select(Case).where(Case.status.in_(["dispatched", "accepted"])).order_by(Case.id)).all()

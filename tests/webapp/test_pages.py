@@ -1,5 +1,6 @@
 """Pages: who may open which, both languages, strangers to sign-in, vendor files from node_modules only."""
 import re
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -7,7 +8,8 @@ from flask.testing import FlaskClient
 from webapp.i18n import MESSAGES
 from webapp.pages import NODE_MODULES_KEY, VENDOR_FILES
 
-pytestmark = pytest.mark.parametrize("platform", ["sqlite"], indirect=True)
+# Pages read little of the store: SQLite is enough (the API tests cover PostgreSQL).
+sqlite_only = pytest.mark.parametrize("platform", ["sqlite"], indirect=True)
 
 PAGES = ["/console", "/map", "/stats", "/tasks"]
 # role → the pages it may open; squad members are bound to SQ01.
@@ -28,6 +30,7 @@ def signed_in(login, role: str) -> FlaskClient:
     return login(role, "SQ01" if role in ("squad_leader", "officer") else None)
 
 
+@sqlite_only
 @pytest.mark.parametrize("path", PAGES + ["/"])
 def test_strangers_go_to_sign_in(app, path: str) -> None:
     response = app.test_client().get(path)
@@ -37,6 +40,7 @@ def test_strangers_go_to_sign_in(app, path: str) -> None:
         assert f"next={path}" in response.location.replace("%2F", "/")
 
 
+@sqlite_only
 @pytest.mark.parametrize("role", list(MAY_OPEN))
 def test_each_role_opens_its_pages_only(login, role: str) -> None:
     client = signed_in(login, role)
@@ -49,6 +53,7 @@ def test_each_role_opens_its_pages_only(login, role: str) -> None:
             assert MESSAGES["zh-CN"]["error.forbidden"] in response.text
 
 
+@sqlite_only
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 @pytest.mark.parametrize("path", PAGES)
 def test_pages_render_in_both_languages(login, path: str, lang: str) -> None:
@@ -66,11 +71,13 @@ def test_pages_render_in_both_languages(login, path: str, lang: str) -> None:
     assert f'<html lang="{lang}">' in client.get(path).text
 
 
+@sqlite_only
 def test_default_language_comes_from_settings(login) -> None:
     assert '<html lang="zh-CN">' in login("dispatcher").get("/console").text
     assert "调度台" in login("dispatcher").get("/console").text
 
 
+@sqlite_only
 def test_sign_in_page_in_both_languages(app) -> None:
     client = app.test_client()
     assert "登录" in client.get("/login").text
@@ -80,6 +87,7 @@ def test_sign_in_page_in_both_languages(app) -> None:
     assert 'data-next="/map?squad=SQ01"' in client.get("/login?next=/map?squad=SQ01").text
 
 
+@sqlite_only
 def test_squad_members_cannot_open_another_squads_view(login) -> None:
     leader = login("squad_leader", "SQ01")
     assert leader.get("/map?squad=SQ01").status_code == 200
@@ -88,11 +96,13 @@ def test_squad_members_cannot_open_another_squads_view(login) -> None:
     assert login("dispatcher").get("/map?squad=SQ02").status_code == 200  # the centre picks any squad
 
 
+@sqlite_only
 def test_boot_data_carries_the_viewers_squad(login) -> None:
     html = login("squad_leader", "SQ02").get("/map").text
     assert '"squad": "SQ02"' in html and '"role": "squad_leader"' in html
 
 
+@sqlite_only
 @pytest.mark.parametrize("path", PAGES)
 def test_no_page_loads_anything_from_the_internet(login, path: str) -> None:
     html = login("admin").get(path).text
@@ -102,6 +112,7 @@ def test_no_page_loads_anything_from_the_internet(login, path: str) -> None:
     assert "http://" not in html and "https://" not in html
 
 
+@sqlite_only
 def test_static_scripts_load_nothing_from_the_internet(app) -> None:
     client = app.test_client()
     for name in ["gp.js", "console.js", "map.js", "stats.js", "tasks.js", "login.js"]:
@@ -114,6 +125,7 @@ def test_static_scripts_load_nothing_from_the_internet(app) -> None:
     css.close()
 
 
+@sqlite_only
 @pytest.mark.parametrize("name", sorted(VENDOR_FILES))
 def test_vendor_serves_whitelisted_files(app, name: str) -> None:
     response = app.test_client().get(f"/vendor/{name}")
@@ -126,13 +138,39 @@ def test_vendor_serves_whitelisted_files(app, name: str) -> None:
     "leaflet/package.json", "leaflet/dist/leaflet.js", "../package.json", "..%2Fpackage.json",
     "echarts/dist/echarts.js", "socket.io-client/package.json", "leaflet/../../requirements.txt", "",
 ])
+@sqlite_only
 def test_vendor_refuses_everything_else(app, name: str) -> None:
     assert app.test_client().get(f"/vendor/{name}").status_code == 404
 
 
+@sqlite_only
 def test_vendor_explains_missing_node_modules(app, tmp_path) -> None:
     app.config[NODE_MODULES_KEY] = str(tmp_path / "node_modules")
     response = app.test_client().get("/vendor/leaflet/leaflet.js")
     assert response.status_code == 500
     assert "npm ci" in response.text and "make run" in response.text
     assert "leaflet/dist/leaflet.js" in response.text
+
+
+def test_both_languages_have_the_same_words() -> None:
+    assert set(MESSAGES["zh-CN"]) == set(MESSAGES["en"])
+    assert all(text.strip() for table in MESSAGES.values() for text in table.values())
+
+
+def test_every_word_the_pages_ask_for_exists() -> None:
+    """Literal keys in templates and scripts, and the keys built from the domain's enums at run time."""
+    from dispatch.account.enums import Role
+    from dispatch.case.enums import CaseAction, CaseStatus, EventKind, HandlingResult
+    from dispatch.ticket.enums import TicketSource
+
+    root = Path(__file__).resolve().parents[2] / "webapp"
+    used = set()
+    for path in (root / "templates").glob("*.html"):
+        used |= set(re.findall(r"""\bt\(["']([a-z_]+\.[a-z_0-9]+)["']""", path.read_text(encoding="utf-8")))
+    for path in (root / "static" / "js").glob("*.js"):
+        used |= set(re.findall(r"""GP\.t\(["']([a-z_]+\.[a-z_0-9]+)["']""", path.read_text(encoding="utf-8")))
+    assert len(used) > 50
+    for prefix, enum in [("status", CaseStatus), ("action", CaseAction), ("result", HandlingResult),
+                         ("event", EventKind), ("source", TicketSource), ("role", Role)]:
+        used |= {f"{prefix}.{member.value}" for member in enum}
+    assert sorted(used - set(MESSAGES["zh-CN"])) == []

@@ -109,7 +109,7 @@
   GP.OPEN = ["reported", "registered", "dispatched", "accepted", "handled", "verified"];
   // The case loop (dispatch/case/transitions.py) and who may move it (dispatch/account/policy.py).
   GP.NEXT = {reported: ["register", "reject"], registered: ["dispatch"], dispatched: ["accept"],
-             accepted: ["handle"], handled: ["verify", "return"], verified: ["close"]};
+             accepted: ["handle"], handled: ["verify", "return"], verified: ["close"], closed: ["reopen"]};
   GP.RESULTS = ["persuaded", "simple_penalty", "general_procedure", "not_found"];
   GP.mayAct = function (action, squadCode) {
     var me = boot.me;
@@ -125,7 +125,7 @@
   /* A form for one transition: reason (reject/return), result (handle), squad (dispatch), note. */
   GP.actionForm = function (kase, action, done) {
     var form = GP.el("form", {className: "action-form"});
-    if (action === "reject" || action === "return") {
+    if (action === "reject" || action === "return" || action === "reopen") {
       form.appendChild(GP.el("label", {}, [GP.t("field.reason"), GP.el("input", {name: "reason", required: true})]));
     }
     if (action === "handle") {

@@ -73,7 +73,7 @@
     } else if (event.kind === "created") {
       GP.toast(GP.t("map.new_case", values), "info").dataset.caseId = kase.id;
       if (squadRoom) GP.beep();
-    } else if (event.kind === "returned") {
+    } else if (event.kind === "returned" || event.kind === "reopened") {
       GP.toast(GP.t("map.returned", values), "alert").dataset.caseId = kase.id;
       GP.beep();
     } else if (event.kind === "overdue") {

@@ -47,16 +47,28 @@
         el("td", {className: "num", text: GP.percent(row.closure_rate)}),
         el("td", {className: "num", text: GP.percent(row.on_time_rate)}),
         el("td", {className: "num", text: GP.percent(row.rework_rate)}),
-        el("td", {className: "num", text: row.avg_handling_work_h === null ? GP.t("common.none") : String(row.avg_handling_work_h)}),
-        el("td", {className: "num", text: GP.t("common.none")})  // satisfaction: no callback survey yet
+        el("td", {className: "num", text: row.avg_handling_work_h === null ? GP.t("common.none")
+                                                                         : row.avg_handling_work_h.toFixed(1)}),
+        // Satisfaction from the callers' follow-up ratings (回访); "—" while a squad has none rated.
+        el("td", {className: "num", title: GP.t("stats.rated", {n: row.rated || 0}),
+                  text: GP.percent(row.satisfaction_rate)})
       ]));
     });
+  }
+
+  /* Every local date from the first to the last one with cases: quiet days count as 0, not as missing. */
+  function everyDay(dates) {
+    if (!dates.length) return [];
+    dates.sort();
+    var day = new Date(dates[0] + "T00:00:00Z"), last = new Date(dates[dates.length - 1] + "T00:00:00Z"), out = [];
+    for (; day <= last; day = new Date(day.getTime() + 86400000)) out.push(day.toISOString().slice(0, 10));
+    return out;
   }
 
   function charts(counts) {
     var categories = Object.keys(counts.by_category).sort(function (a, b) { return counts.by_category[b] - counts.by_category[a]; });
     categoryChart.setOption({
-      textStyle: {fontFamily: FONT},
+      textStyle: {fontFamily: FONT}, animation: false,
       title: categories.length ? undefined : noData(),
       tooltip: {trigger: "item"},
       grid: {left: 8, right: "48%", top: 10, bottom: 10, containLabel: true},
@@ -74,16 +86,16 @@
          })}
       ]
     }, true);
-    var days = Object.keys(counts.by_day);
+    var days = everyDay(Object.keys(counts.by_day));
     dayChart.setOption({
-      textStyle: {fontFamily: FONT},
+      textStyle: {fontFamily: FONT}, animation: false,
       title: days.length ? undefined : noData(),
       tooltip: {trigger: "axis"},
       grid: {left: 16, right: 24, top: 16, bottom: 8, containLabel: true},
       xAxis: {type: "category", data: days.map(function (day) { return day.slice(5); }), boundaryGap: false},
       yAxis: {type: "value", minInterval: 1},
-      series: [{type: "line", name: GP.t("stats.case_count"), smooth: true, areaStyle: {opacity: 0.15}, symbolSize: 7,
-                data: days.map(function (day) { return counts.by_day[day]; })}]
+      series: [{type: "line", name: GP.t("stats.case_count"), smooth: true, smoothMonotone: "x", areaStyle: {opacity: 0.15}, symbolSize: 7,
+                showAllSymbol: true, data: days.map(function (day) { return counts.by_day[day] || 0; })}]
     }, true);
   }
 

@@ -56,9 +56,10 @@
     GP.live(function (event) {
       var isNew = !tasks[event.case.id];
       upsert(event.case);
-      if (isNew && tasks[event.case.id] && (event.kind === "dispatched" || event.kind === "returned")) {
+      var back = event.kind === "returned" || event.kind === "reopened";
+      if (isNew && tasks[event.case.id] && (event.kind === "dispatched" || back)) {
         var words = {id: event.case.id, category: GP.categoryName(event.case.category)};
-        GP.toast(GP.t(event.kind === "returned" ? "map.returned" : "map.new_dispatch", words), "alert");
+        GP.toast(GP.t(back ? "map.returned" : "map.new_dispatch", words), "alert");
         GP.beep();
       }
     });
