@@ -139,6 +139,12 @@ class Bus:
     def publish(self, message: Any, captured_at: float | None, *, timed: bool) -> None:
         self.queue.put((captured_at if timed else None, message))
 
+    def take_latencies(self) -> list[float]:
+        """The latencies so far, once every message published has been consumed; the list starts afresh."""
+        self.queue.join()
+        taken, self.latencies_s = self.latencies_s, []
+        return taken
+
     def close(self) -> None:
         self.queue.put(None)
         self._thread.join()
@@ -148,6 +154,7 @@ class Bus:
             captured_at, _ = item
             if captured_at is not None:
                 self.latencies_s.append(time.perf_counter() - captured_at)
+            self.queue.task_done()
 
 
 def cpu_seconds() -> float:
@@ -284,6 +291,19 @@ class TimedTracker:
         return self.tracker.track_ids_seen
 
 
+class TimedDetector:
+    """A detector whose detect() is timed."""
+
+    def __init__(self, detector: Any) -> None:
+        self.detector, self.seconds = detector, 0.0
+
+    def detect(self, image: np.ndarray) -> Detections:
+        started = time.perf_counter()
+        found = self.detector.detect(image)
+        self.seconds += time.perf_counter() - started
+        return found
+
+
 class LoopingVideoSource(FrameSource):
     """A video file started again at its end, media time running on: a camera that never stops."""
 
@@ -315,6 +335,47 @@ class LoopingVideoSource(FrameSource):
         if self._inner is not None:
             self._inner.close()
             self._inner = None
+
+
+class PacedVideoSource(FrameSource):
+    """A video file delivered in real time, as a camera would: each frame no earlier than its media time."""
+
+    def __init__(self, path: Path, *, source_id: str, analysis_fps: float, start: float) -> None:
+        super().__init__(source_id)
+        self._inner = VideoFileSource(path, source_id=source_id, analysis_fps=analysis_fps)
+        self._start = start
+
+    def read(self) -> Frame | None:
+        frame = self._inner.read()
+        if frame is not None:
+            time.sleep(max(0.0, self._start + frame.timestamp_s - time.perf_counter()))
+        return frame
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def live_run(streams: list[Stream], vision: VisionConfig, detector: OpenVinoDetector, config: StreamsConfig,
+             bus: Bus) -> dict[str, Any]:
+    """The streams paced at real time, one reading thread each: latency from a frame's arrival to its event on the bus."""
+    start = time.perf_counter() + 1.0  # every camera starts together, after the runner is up
+
+    def open_paced(stream: Stream) -> FrameSource:
+        return PacedVideoSource(stream.clip, source_id=stream.id, analysis_fps=vision.analysis_fps, start=start)
+
+    runner, _ = make_runner(streams, vision, detector, config.model_copy(update={"decode_threads": len(streams)}),
+                            open_paced)
+
+    def publish(event: ViolationEvent, captured_at: float | None) -> None:
+        bus.publish(event, captured_at, timed=event.phase == "start")
+
+    cpu_started = cpu_seconds()
+    stats = runner.run(publish)
+    latencies = np.array(bus.take_latencies()) * 1000
+    return {"streams": len(streams), "frames": stats.frames, "seconds": round(stats.seconds, 2),
+            "cpu_cores_busy": round((cpu_seconds() - cpu_started) / stats.seconds, 2),
+            "latency_ms": {"events": len(latencies), "p50": round(float(np.percentile(latencies, 50)), 1),
+                           "p95": round(float(np.percentile(latencies, 95)), 1)} if len(latencies) else None}
 
 
 def make_runner(
@@ -369,6 +430,50 @@ def run_pipeline(
     }
     result.extra = {"batches": stats.batches, "mean_batch": round(stats.frames / max(stats.batches, 1), 2),
                     "dropped": sum(d.dropped for d in stats.decode)}
+    return result
+
+
+def run_reference(streams: list[Stream], vision: VisionConfig, bus: Bus) -> RunResult:
+    """GridPatrol's pipeline on Ultralytics' Detector, one source after another: the same rules without the fast path."""
+    from vision.detector import Detector
+
+    detector = TimedDetector(Detector(vision.detector))
+    zones = {stream.id: [Zone.from_config(zone) for zone in stream.zones] for stream in streams}
+    result = RunResult(name="reference")
+    stages = dict.fromkeys(("decode", "detect", "tracking", "rules"), 0.0)
+    with RssSampler(0.1) as rss:
+        cpu_started, started = cpu_seconds(), time.perf_counter()
+        for stream in streams:
+            pipeline = Pipeline(source_id=stream.id, detector=detector, zones=zones[stream.id], config=vision)  # type: ignore[arg-type]
+            timed = TimedTracker(pipeline.tracker)
+            pipeline.tracker = timed  # type: ignore[assignment]
+            source = VideoFileSource(stream.clip, source_id=stream.id, analysis_fps=vision.analysis_fps)
+            analysed: list[int] = []
+            while True:
+                t0 = time.perf_counter()
+                frame = source.read()
+                captured_at = time.perf_counter()
+                stages["decode"] += captured_at - t0
+                if frame is None:
+                    break
+                analysed.append(frame.index)
+                events = pipeline.process(frame)
+                for event in events:
+                    if event.phase == "start":
+                        result.violations.append(
+                            Violation(event.source_id, event.zone_id, event.box_xyxy, event.last_seen_s))
+                    bus.publish(event, captured_at, timed=event.phase == "start")
+            pipeline.finish()
+            result.analysed[stream.id] = analysed
+            result.frames += len(analysed)
+            stages["tracking"] += timed.seconds
+            stages["rules"] += pipeline.report.seconds - timed.seconds
+        result.seconds = time.perf_counter() - started
+        result.cpu_s = cpu_seconds() - cpu_started
+    result.peak_rss_mb = rss.peak / 2**20
+    stages["detect"] = detector.seconds
+    stages["rules"] -= detector.seconds  # Pipeline.report.seconds includes detect()
+    result.stage_s = stages
     return result
 
 
@@ -428,7 +533,8 @@ def by_object(violations: list[Violation]) -> tuple[list[Violation], int]:
     return first, len(violations) - len(first)
 
 
-def compare(plain: list[Violation], pipeline: list[Violation], interval_s: float) -> dict[str, Any]:
+def compare(plain: list[Violation], pipeline: list[Violation], interval_s: float,
+            names: tuple[str, str] = ("plain", "pipeline")) -> dict[str, Any]:
     """Same objects in the same zones, reported within one analysis interval of each other."""
     plain_objects, plain_repeats = by_object(plain)
     pipeline_objects, pipeline_repeats = by_object(pipeline)
@@ -438,7 +544,7 @@ def compare(plain: list[Violation], pipeline: list[Violation], interval_s: float
         candidates = [p for p in unmatched if p.source_id == v.source_id and p.zone_id == v.zone_id
                       and box_iou(p.box, v.box) >= 0.5]
         if not candidates:
-            problems.append(f"only the pipeline reports {v}")
+            problems.append(f"only {names[1]} reports {v}")
             continue
         p = min(candidates, key=lambda p: abs(p.reported_at_s - v.reported_at_s))
         unmatched.remove(p)
@@ -448,10 +554,11 @@ def compare(plain: list[Violation], pipeline: list[Violation], interval_s: float
                       "iou": round(box_iou(p.box, v.box), 3)})
         if abs(difference) > interval_s + 0.01:  # frame timestamps are rounded to the millisecond
             problems.append(f"{v.source_id}/{v.zone_id} box {pairs[-1]['box']}: reported at {v.reported_at_s:.2f} s "
-                            f"by the pipeline, {p.reported_at_s:.2f} s by the plain way (over one interval)")
-    problems += [f"only the plain way reports {p}" for p in unmatched]
-    return {"match": not problems, "objects": len(pipeline_objects), "pairs": pairs, "problems": problems,
-            "repeats_folded": {"plain": plain_repeats, "pipeline": pipeline_repeats}}
+                            f"by {names[1]}, {p.reported_at_s:.2f} s by {names[0]} (over one interval)")
+    problems += [f"only {names[0]} reports {p}" for p in unmatched]
+    pairs.sort(key=lambda pair: (pair["source"], pair["zone"], pair["box"]))
+    return {"match": not problems, "objects": {names[0]: len(plain_objects), names[1]: len(pipeline_objects)},
+            "pairs": pairs, "problems": problems, "repeats_folded": {names[0]: plain_repeats, names[1]: pipeline_repeats}}
 
 
 # ---------------------------------------------------------------- the command
@@ -471,8 +578,8 @@ def machine() -> dict[str, Any]:
             "training_job_running": bool(training)}
 
 
-def table(rows: list[tuple[str, str, str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+def table(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows)
 
 
@@ -486,7 +593,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=StreamsConfig().batch)
     parser.add_argument("--decode-threads", type=int, default=StreamsConfig().decode_threads)
     parser.add_argument("--queue-frames", type=int, default=StreamsConfig().queue_frames)
-    parser.add_argument("--skip-plain", action="store_true", help="only the pipeline (no comparison: exits 0)")
+    parser.add_argument("--skip-plain", action="store_true", help="no plain run (no plain comparison)")
+    parser.add_argument("--skip-reference", action="store_true",
+                        help="no run of the pipeline on Ultralytics' Detector (no check that the fast path loses nothing)")
+    parser.add_argument("--strict-plain", action="store_true",
+                        help="fail on any plain/pipeline difference, even one GridPatrol's rules make on Ultralytics' "
+                        "own detector too")
+    parser.add_argument("--rect", action="store_true", help="rect input (640x384 for 16:9 frames) instead of square")
     parser.add_argument("--out", type=Path, default=None, help="JSON path (default bench/results/vision_<date>.json)")
     args = parser.parse_args(argv)
 
@@ -498,7 +611,8 @@ def main(argv: list[str] | None = None) -> int:
     vision = load_vision_config(overrides={"detector": {"model": str(model_dir)}})
     streams = [Stream(id=f"{source_id}-{copy}", clip=SHARED / clip, zones=load_zones(REPO / zones, vision).zones)
                for copy in range(1, args.copies + 1) for source_id, clip, zones in CLIPS]
-    runtime = RuntimeConfig(performance_hint=args.hint, infer_requests=args.requests, num_streams=args.streams)
+    runtime = RuntimeConfig(performance_hint=args.hint, infer_requests=args.requests, num_streams=args.streams,
+                            input_shape="rect" if args.rect else "square")
     streams_config = StreamsConfig(batch=args.batch, decode_threads=args.decode_threads, queue_frames=args.queue_frames)
     report: dict[str, Any] = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                               "machine": machine(),
@@ -510,35 +624,47 @@ def main(argv: list[str] | None = None) -> int:
     detector = OpenVinoDetector(vision.detector, runtime)
     detector.detect_many([np.zeros((360, 640, 3), np.uint8)] * detector.requests)  # compile and warm up
     bus = Bus()
+    interval_s = 1 / vision.analysis_fps
     pipeline = run_pipeline(streams, vision, detector, streams_config, bus)
-    pipeline_latencies, bus.latencies_s = list(bus.latencies_s), []
-    pipeline.latencies_s = pipeline_latencies
-    floor_s = detector.infer_only(max(40, 4 * detector.requests))  # the runtime alone on the last frames
-    report["pipeline"] = pipeline.summary()
-    report["pipeline"]["requests_in_flight"] = detector.requests
-    report["raw_inference"] = {"ms_per_frame": round(1000 * floor_s, 2), "fps": round(1 / floor_s, 2),
-                               "requests_in_flight": detector.requests}
-    per_frame_s = pipeline.seconds / max(pipeline.frames, 1)
-    report["overhead_over_raw_inference"] = round(per_frame_s / floor_s - 1, 3)
+    pipeline.latencies_s = bus.take_latencies()
+    floor_images = max(60, 4 * detector.requests)
+    cpu_started = cpu_seconds()
+    floor_s = detector.infer_only(floor_images)  # the runtime alone on the last frames, same requests in flight
+    floor_cpu_s = (cpu_seconds() - cpu_started) / floor_images
     fps = pipeline.frames / pipeline.seconds
+    report["pipeline"] = pipeline.summary()
+    report["raw_inference"] = {"ms_per_frame": round(1000 * floor_s, 2), "fps": round(1 / floor_s, 2),
+                               "cpu_ms_per_frame": round(1000 * floor_cpu_s, 2), "requests_in_flight": detector.requests}
+    # Wall time per analysed frame over the runtime's own; and CPU per frame (decoding included) over the runtime's.
+    report["overhead_over_raw_inference"] = round((pipeline.seconds / max(pipeline.frames, 1)) / floor_s - 1, 3)
+    report["cpu_overhead_over_raw_inference"] = round((pipeline.cpu_s / max(pipeline.frames, 1)) / floor_cpu_s - 1, 3)
     report["streams_sustained_at_analysis_fps"] = {"pipeline": int(fps // vision.analysis_fps)}
 
-    comparison: dict[str, Any] | None = None
+    print("live run: the streams paced at real time ...", flush=True)
+    report["live"] = live_run(streams, vision, detector, streams_config, bus)
+
+    runs = {"pipeline": pipeline}
+    if not args.skip_reference:
+        runs["reference"] = run_reference(streams, vision, bus)
+        runs["reference"].latencies_s = bus.take_latencies()
     if not args.skip_plain:
-        plain = run_plain(streams, vision, model_dir, bus)
-        plain.latencies_s = list(bus.latencies_s)
-        report["plain"] = plain.summary()
-        plain_fps = plain.frames / plain.seconds
-        report["ratio_pipeline_over_plain"] = round(fps / plain_fps, 2)
-        report["streams_sustained_at_analysis_fps"]["plain"] = int(plain_fps // vision.analysis_fps)
-        same_frames = plain.analysed == pipeline.analysed
-        comparison = compare(plain.violations, pipeline.violations, 1 / vision.analysis_fps)
-        comparison["same_frames"] = same_frames
-        if not same_frames:
-            comparison["match"] = False
-            comparison["problems"].append("the two pipelines did not analyse the same frames")
-        report["violations"] = comparison
+        runs["plain"] = run_plain(streams, vision, model_dir, bus)
+        runs["plain"].latencies_s = bus.take_latencies()
     bus.close()
+    for name in ("reference", "plain"):
+        if name in runs:
+            other_fps = runs[name].frames / runs[name].seconds
+            report[name] = runs[name].summary()
+            report[f"ratio_pipeline_over_{name}"] = round(fps / other_fps, 2)
+            # Frames per CPU-second: the cost per frame, insensitive to other load on the machine.
+            report[f"cpu_ratio_pipeline_over_{name}"] = round(
+                (runs[name].cpu_s / runs[name].frames) / (pipeline.cpu_s / pipeline.frames), 2)
+            report["streams_sustained_at_analysis_fps"][name] = int(other_fps // vision.analysis_fps)
+    # The gate: the fast path must not change GridPatrol's violations (its own rules on Ultralytics' detector).
+    checks = {f"{a}_vs_{b}": compare_runs(runs[a], runs[b], interval_s)
+              for a, b in (("reference", "pipeline"), ("plain", "pipeline"), ("plain", "reference"))
+              if a in runs and b in runs}
+    report["violations"] = checks
 
     if args.minutes > 0:
         print(f"memory run: {args.minutes} min of looping sources ...", flush=True)
@@ -549,35 +675,71 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print_report(report)
     print(f"written {out}")
-    if comparison is not None and not comparison["match"]:
-        print("FAIL: the pipelines do not report the same violations:\n  " + "\n  ".join(comparison["problems"]))
-        return 1
-    return 0
+    failed = False
+    for name, check in checks.items():
+        if check["problems"]:
+            print(f"{name}: differences:\n  " + "\n  ".join(check["problems"]))
+    if "reference_vs_pipeline" in checks and not checks["reference_vs_pipeline"]["match"]:
+        print("FAIL: the fast path changes GridPatrol's violations")
+        failed = True
+    if "plain_vs_pipeline" in checks and not checks["plain_vs_pipeline"]["match"]:
+        explained = ("plain_vs_reference" in checks and checks["reference_vs_pipeline"]["match"]
+                     and checks["plain_vs_reference"]["pairs"] == checks["plain_vs_pipeline"]["pairs"]
+                     and sorted(p.replace("reference", "pipeline") for p in checks["plain_vs_reference"]["problems"])
+                     == sorted(checks["plain_vs_pipeline"]["problems"]))
+        if explained and not args.strict_plain:
+            print("plain vs pipeline: the differences above are the rules' (GridPatrol's pipeline on Ultralytics' own "
+                  "detector differs from the plain recipe in exactly the same way), not the fast path's")
+        else:
+            print("FAIL: the plain way and the pipeline do not report the same violations")
+            failed = True
+    return 1 if failed else 0
+
+
+def compare_runs(expected: RunResult, actual: RunResult, interval_s: float) -> dict[str, Any]:
+    check = compare(expected.violations, actual.violations, interval_s, (expected.name, actual.name))
+    check["same_frames"] = expected.analysed == actual.analysed
+    if not check["same_frames"]:
+        check["match"] = False
+        check["problems"].append(f"{expected.name} and {actual.name} did not analyse the same frames")
+    return check
 
 
 def print_report(report: dict[str, Any]) -> None:
-    pipeline, plain = report["pipeline"], report.get("plain")
-    rows = [("", "plain", "pipeline")]
+    names = [name for name in ("plain", "reference", "pipeline") if name in report]
+    rows = [("", *names)]
 
     def row(label: str, get: Callable[[dict[str, Any]], Any]) -> None:
-        rows.append((label, str(get(plain)) if plain else "-", str(get(pipeline))))
+        rows.append((label, *(str(get(report[name])) for name in names)))
 
     row("frames analysed", lambda r: r["frames"])
     row("frames/s", lambda r: r["fps"])
-    for stage in pipeline["stage_ms"]:
-        row(f"  {stage} ms/frame", lambda r, stage=stage: r["stage_ms"][stage])
+    stages = dict.fromkeys(stage for name in names for stage in report[name]["stage_ms"])
+    for stage in stages:
+        row(f"  {stage} ms/frame", lambda r, stage=stage: r["stage_ms"].get(stage, "-"))
     row("CPU cores busy", lambda r: r["cpu"]["cores_busy"])
     row("CPU ms/frame", lambda r: r["cpu"]["cpu_ms_per_frame"])
     row("peak RSS MB", lambda r: r["peak_rss_mb"])
     row("latency p50/p95 ms", lambda r: f"{r['latency_ms']['p50']}/{r['latency_ms']['p95']}")
     row("violations", lambda r: r["violations"])
     print(table(rows))
-    print(f"raw inference: {report['raw_inference']['ms_per_frame']} ms/frame ({report['raw_inference']['fps']} frames/s); "
-          f"pipeline overhead over it: {100 * report['overhead_over_raw_inference']:.0f}%")
-    if plain:
-        print(f"ratio pipeline/plain: {report['ratio_pipeline_over_plain']}x; "
-              f"same violations: {report['violations']['match']} ({report['violations']['objects']} objects)")
-    print(f"streams at {report['settings']['analysis_fps']} frames/s sustained: {report['streams_sustained_at_analysis_fps']}")
+    raw = report["raw_inference"]
+    print(f"raw inference: {raw['ms_per_frame']} ms/frame ({raw['fps']} frames/s, {raw['cpu_ms_per_frame']} CPU ms/frame);"
+          f" pipeline overhead over it: {100 * report['overhead_over_raw_inference']:.0f}% wall, "
+          f"{100 * report['cpu_overhead_over_raw_inference']:.0f}% CPU (decoding included)")
+    for name in ("plain", "reference"):
+        if f"ratio_pipeline_over_{name}" in report:
+            print(f"ratio pipeline/{name}: {report[f'ratio_pipeline_over_{name}']}x frames/s, "
+                  f"{report[f'cpu_ratio_pipeline_over_{name}']}x frames per CPU-second")
+    for name, check in report["violations"].items():
+        print(f"violations {name}: match {check['match']} (objects {check['objects']}, "
+              f"{len(check['problems'])} differences)")
+    print(f"streams at {report['settings']['analysis_fps']} frames/s sustained: "
+          f"{report['streams_sustained_at_analysis_fps']}")
+    live = report["live"]
+    print(f"live run, {live['streams']} streams paced at real time: capture to bus latency of violations "
+          f"p50/p95 {live['latency_ms']['p50']}/{live['latency_ms']['p95']} ms ({live['latency_ms']['events']} events), "
+          f"{live['cpu_cores_busy']} cores busy")
     if "memory_run" in report:
         m = report["memory_run"]
         print(f"memory run {m['minutes']} min: {m['frames']} frames, RSS {m['rss_mb']}, growth {m['growth_after_1_min']}")
