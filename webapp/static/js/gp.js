@@ -201,7 +201,9 @@
       indicator.className = "live-state " + (up ? "on" : "off");
       indicator.title = GP.t(up ? "live.connected" : "live.disconnected");
     }
-    var socket = io({withCredentials: true});
+    // WebSocket first: no polling-to-WebSocket upgrade in which early events wait; long-polling if a proxy
+    // on the intranet refuses WebSockets.
+    var socket = io({withCredentials: true, transports: ["websocket", "polling"], tryAllTransports: true});
     function catchUp() {
       socket.emit("catch_up", {after_id: lastId}, function (answer) {
         if (!answer || answer.error) return;
