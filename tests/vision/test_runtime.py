@@ -1,18 +1,24 @@
 """The OpenVINO fast path finds what Ultralytics' own predict finds on the same IR and frames (correctness, not timing)."""
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from config.vision import DetectorConfig, VisionConfig
+from config.vision import DetectorConfig, VisionConfig, load_zones
 from tests.requirements import shared_path
 from vision.detections import Detections
 from vision.detector import Detector
 from vision.dwell import box_iou
-from vision.fast.config import RuntimeConfig
+from vision.events import ViolationEvent
+from vision.fast.config import RuntimeConfig, StreamsConfig
 from vision.fast.detector import Letterbox, OpenVinoDetector, RuntimeUnavailableError, nms
 from vision.fast.reshape import make_anchors, reshape_yolo
+from vision.fast.streams import MultiStreamRunner, PrefetchedDetector
+from vision.pipeline import Pipeline
+from vision.sources import VideoFileSource
+from vision.zones import Zone
 
 # (clip, second): a parked car in the blue zone, a car park of 15+ cars, a 960x540 motorway.
 FRAMES = [
@@ -147,3 +153,46 @@ def test_nms_keeps_the_best_of_overlapping_boxes_in_score_order() -> None:
 def test_a_model_that_is_not_an_openvino_ir_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RuntimeUnavailableError, match="not an OpenVINO IR"):
         OpenVinoDetector(DetectorConfig(model=str(tmp_path / "yolo11n.pt")))
+
+
+@pytest.mark.model
+@pytest.mark.footage
+def test_the_runner_on_the_fast_path_gives_the_pipelines_events(
+    detector: Detector, fast: OpenVinoDetector, vision_config: VisionConfig
+) -> None:
+    """The street clip as two streams through MultiStreamRunner: each stream's events equal Pipeline.run's on
+    Ultralytics' Detector (the parked car: start, update, end)."""
+    clip = shared_path("data/media/cctv_street_no_parking_zone.mp4")
+    zone_configs = load_zones(Path("config/zones/cctv_street_no_parking_zone.yaml"), vision_config).zones
+    zones = [Zone.from_config(zone) for zone in zone_configs]
+
+    def source(source_id: str) -> VideoFileSource:
+        return VideoFileSource(clip, source_id=source_id, analysis_fps=vision_config.analysis_fps)
+
+    expected: list[ViolationEvent] = []
+    Pipeline(source_id="cam", detector=detector, zones=zones, config=vision_config).run(source("cam"), expected.append)
+    assert [event.phase for event in expected] == ["start", "update", "end"]
+
+    published: list[ViolationEvent] = []
+    runner = MultiStreamRunner(
+        detector=fast, sources=[source("cam"), source("cam-copy")],
+        make_pipeline=lambda source_id, prefetched: Pipeline(
+            source_id=source_id, detector=prefetched, zones=zones, config=vision_config),  # type: ignore[arg-type]
+        config=StreamsConfig(batch=2, decode_threads=2, queue_frames=4),
+    )
+    stats = runner.run(lambda event, captured_at: published.append(event))
+    assert stats.frames == 2 * runner.pipelines["cam"].report.frames_analysed
+    assert [e for e in published if e.source_id == "cam"] == expected
+    copies = [e for e in published if e.source_id == "cam-copy"]
+    assert [replace(e, event_id=e.event_id.replace("cam-copy", "cam"), source_id="cam") for e in copies] == expected
+
+
+def test_prefetched_detections_belong_to_one_frame() -> None:
+    prefetched = PrefetchedDetector("cam")
+    image, other = np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4, 3), np.uint8)
+    prefetched.hold(image, Detections.empty())
+    with pytest.raises(RuntimeError, match="another frame"):
+        prefetched.detect(other)
+    assert len(prefetched.detect(image)) == 0
+    with pytest.raises(RuntimeError):  # handed out once: a second call means a frame was processed twice
+        prefetched.detect(image)
