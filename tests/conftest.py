@@ -2,6 +2,7 @@
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,9 +24,9 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this run, dropped at the end."""
+@contextmanager
+def new_postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"gridpatrol_test_{uuid.uuid4().hex[:8]}"
     try:
@@ -34,10 +35,26 @@ def postgres_url() -> Iterator[str]:
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "not available"
         admin.dispose()
         missing(f"PostgreSQL ({POSTGRES_ADMIN_URL}): {exc.__class__.__name__}")
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The run's PostgreSQL database (migrated and seeded by postgres_platform)."""
+    with new_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def empty_postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this test's own, not even migrated."""
+    with new_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

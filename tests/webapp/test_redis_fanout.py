@@ -37,34 +37,35 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def web_process(postgres_url, redis_url, tmp_path):
-    """A real `serve` process on PostgreSQL and Redis, with the demo city and its accounts."""
+def web_process(empty_postgres_url, redis_url, tmp_path):
+    """A real `serve` process on its own PostgreSQL database and Redis, with the demo city and its accounts."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": postgres_url, "REDIS_URL": redis_url, "GRIDPATROL_SECRET_KEY": "fanout-test",
+    env = {**os.environ, "DATABASE_URL": empty_postgres_url, "REDIS_URL": redis_url, "GRIDPATROL_SECRET_KEY": "fanout-test",
            "GRIDPATROL_CONFIG": str(tmp_path / "city.yaml")}
     (tmp_path / "city.yaml").write_text(f"app:\n  instance_dir: {tmp_path}\n", encoding="utf-8")
     server = subprocess.Popen([sys.executable, "-m", "webapp", "serve", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base}/api/openapi.json", timeout=1)
-            break
-        except requests.ConnectionError:
-            assert server.poll() is None, server.stdout.read()
-            time.sleep(0.3)
-    else:
-        server.kill()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"{base}/api/openapi.json", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None, server.stdout.read()
+                time.sleep(0.3)
+        else:
+            pytest.fail("the web process did not start")
+        yield base, json.loads((tmp_path / "demo-credentials.json").read_text(encoding="utf-8"))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
         server.stdout.close()
-        pytest.fail("the web process did not start")
-    yield base, json.loads((tmp_path / "demo-credentials.json").read_text(encoding="utf-8"))
-    server.terminate()
-    server.wait(timeout=10)
-    server.stdout.close()
 
 
-def test_event_from_a_second_process_reaches_a_client_of_the_first(web_process, postgres_url, redis_url, tmp_path):
+def test_event_from_a_second_process_reaches_a_client_of_the_first(web_process, empty_postgres_url, redis_url,
+                                                                   tmp_path):
     base, credentials = web_process
     http = requests.Session()
     password = credentials["users"]["dispatcher"]["password"]
@@ -76,7 +77,7 @@ def test_event_from_a_second_process_reaches_a_client_of_the_first(web_process, 
                    transports=["websocket"], wait_timeout=10)
     try:
         # This test process is the "second process": it commits a case and publishes on Redis.
-        other = build_platform(make_settings(postgres_url, tmp_path / "other", redis={"url": redis_url}))
+        other = build_platform(make_settings(empty_postgres_url, tmp_path / "other", redis={"url": redis_url}))
         with other.sessions() as session:
             lon, lat = DEMO_CENTRE_WGS84
             result = submit_ticket(session=session, ctx=other.ctx, ticket_in=ticket_in(lon=lon, lat=lat), raw={},
