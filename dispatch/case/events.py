@@ -1,5 +1,6 @@
 """Timeline rows and the outbox of messages to publish once they are committed."""
 import datetime as dt
+import logging
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -8,6 +9,8 @@ from dispatch.bus import Bus
 from dispatch.case.enums import CaseStatus, EventKind
 from dispatch.case.models import Case, CaseEvent
 from dispatch.ticket.enums import TicketSource
+
+log = logging.getLogger(__name__)
 
 OUTBOX_KEY = "gridpatrol_outbox"
 SENSOR_SOURCES = frozenset({TicketSource.CAMERA.value, TicketSource.DRONE.value})
@@ -59,12 +62,19 @@ def event_message(event: CaseEvent) -> dict[str, Any]:
 
 
 def commit_and_publish(session: Session, bus: Bus) -> list[dict[str, Any]]:
-    """Commit, then publish the timeline rows that commit made durable (never before)."""
+    """Commit, then publish the timeline rows that commit made durable (never before).
+
+    A bus that fails (Redis away) does not undo or fail the committed change: the rows are the
+    record, and dashboards fetch what they missed with a catch-up from their last seen event id.
+    """
     session.flush()
     messages = [event_message(event) for event in session.info.pop(OUTBOX_KEY, [])]
     session.commit()
     for message in messages:
-        bus.publish(message)
+        try:
+            bus.publish(message)
+        except Exception:  # the bus is best effort after the commit; the timeline is the source of truth
+            log.exception("could not publish case event %s; clients will catch up", message["id"])
     return messages
 
 

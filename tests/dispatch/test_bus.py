@@ -3,8 +3,11 @@ import time
 
 import pytest
 import redis
+from sqlalchemy import func, select
 
 from dispatch.bus import InProcessBus, RedisBus
+from dispatch.case.models import CaseEvent
+from tests.factories import DEMO_CENTRE_WGS84, ticket_payload
 from tests.requirements import REDIS_TEST_URL, missing
 
 
@@ -44,3 +47,17 @@ def test_redis_bus_reaches_a_subscriber_in_another_connection(redis_url: str) ->
     finally:
         publisher.stop()
         subscriber.stop()
+
+
+def test_a_bus_that_fails_after_the_commit_loses_nothing(client, platform, monkeypatch) -> None:
+    """Redis away: the ticket is still taken in (201) and its events stay in the timeline for catch-up."""
+
+    def redis_away(_message: dict) -> None:
+        raise redis.ConnectionError("Redis is restarting")
+
+    monkeypatch.setattr(platform.bus, "publish", redis_away)
+    lon, lat = DEMO_CENTRE_WGS84
+    response = client.post("/api/tickets", json=ticket_payload(lon=lon, lat=lat))
+    assert response.status_code == 201
+    with platform.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(CaseEvent)) == 1
