@@ -2,6 +2,7 @@
 import json
 import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -45,18 +46,51 @@ class InProcessBus:
 
 
 class RedisBus:
-    """Redis pub/sub: every subscribed process receives every message."""
+    """Redis pub/sub: every subscribed process receives every message.
 
-    def __init__(self, url: str, channel: str = CHANNEL) -> None:
+    While Redis is away, published messages wait in memory (oldest dropped past `max_pending`;
+    dashboards catch up from the database) and go out in order once it answers again.
+    """
+
+    def __init__(self, url: str, channel: str = CHANNEL, *, retry_s: float = 0.5, max_pending: int = 10_000) -> None:
         self.client = redis.Redis.from_url(url)
         self.channel = channel
         self.handlers: list[Handler] = []
         self.listener: threading.Thread | None = None
         self.pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         self.stopping = threading.Event()
+        self.retry_s = retry_s
+        self.pending: deque[Message] = deque(maxlen=max_pending)
+        self.sending = threading.Lock()
+        self.retrier: threading.Thread | None = None
 
     def publish(self, message: Message) -> None:
-        self.client.publish(self.channel, json.dumps(message, ensure_ascii=False))
+        with self.sending:
+            self.pending.append(message)
+        if not self.flush():
+            self._retry_later()
+
+    def flush(self) -> bool:
+        """Send what waits, in order; False if Redis is still away."""
+        with self.sending:
+            while self.pending:
+                try:
+                    self.client.publish(self.channel, json.dumps(self.pending[0], ensure_ascii=False))
+                except redis.RedisError:
+                    return False
+                self.pending.popleft()
+        return True
+
+    def _retry_later(self) -> None:
+        if self.retrier is not None and self.retrier.is_alive():
+            return
+        self.retrier = threading.Thread(target=self._retry, name="redis-bus-retry", daemon=True)
+        self.retrier.start()
+
+    def _retry(self) -> None:
+        while not self.stopping.wait(self.retry_s):
+            if self.flush():
+                return
 
     def subscribe(self, handler: Handler) -> None:
         self.handlers.append(handler)
@@ -67,14 +101,19 @@ class RedisBus:
 
     def _listen(self) -> None:
         while not self.stopping.is_set():
-            item = self.pubsub.get_message(timeout=0.5)
+            try:
+                item = self.pubsub.get_message(timeout=0.5)
+            except redis.RedisError:  # Redis restarting: the next call reconnects and subscribes again
+                self.stopping.wait(self.retry_s)
+                continue
             if item is not None:
                 deliver(self.handlers, json.loads(item["data"]))
 
     def stop(self) -> None:
         self.stopping.set()
-        if self.listener is not None:
-            self.listener.join(timeout=2)
+        for thread in (self.listener, self.retrier):
+            if thread is not None:
+                thread.join(timeout=2)
         self.pubsub.close()
         self.client.close()
 

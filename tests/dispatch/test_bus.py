@@ -61,3 +61,35 @@ def test_a_bus_that_fails_after_the_commit_loses_nothing(client, platform, monke
     assert response.status_code == 201
     with platform.sessions() as session:
         assert session.scalar(select(func.count()).select_from(CaseEvent)) == 1
+
+
+def test_redis_bus_keeps_messages_while_redis_is_away(redis_url: str, monkeypatch) -> None:
+    channel = f"gridpatrol:test:{time.time_ns()}"
+    publisher, subscriber = RedisBus(redis_url, channel, retry_s=0.05), RedisBus(redis_url, channel)
+    received: list[dict] = []
+    subscriber.subscribe(received.append)
+    real_publish = publisher.client.publish
+    outage = {"left": 3}
+
+    def flaky_publish(*args, **kwargs):
+        if outage["left"]:
+            outage["left"] -= 1
+            raise redis.ConnectionError("Redis is restarting")
+        return real_publish(*args, **kwargs)
+
+    try:
+        deadline = time.monotonic() + 5
+        while not received and time.monotonic() < deadline:  # until the subscription is live
+            publisher.publish({"id": 0})
+            time.sleep(0.05)
+        received.clear()
+        monkeypatch.setattr(publisher.client, "publish", flaky_publish)
+        for number in (1, 2, 3):
+            publisher.publish({"id": number})  # the first attempts fail: they wait, in order
+        deadline = time.monotonic() + 5
+        while len(received) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [m["id"] for m in received] == [1, 2, 3] and not publisher.pending
+    finally:
+        publisher.stop()
+        subscriber.stop()
