@@ -112,7 +112,10 @@ class VisionConfig(StrictModel):
 class ZoneConfig(StrictModel):
     id: str = Field(min_length=1, max_length=64, pattern=r"^[\w.-]+$", description="zone id, unique per camera")
     kind: Literal["no_parking", "no_vending"] = Field(description="which rule the zone enforces")
-    polygon: list[Point] = Field(min_length=3, description="outline in image pixels of the full-size frame")
+    frame: Literal["image", "ground"] = Field(
+        "image", description="polygon in image pixels (fixed cameras) or WGS-84 lon/lat (drones, located cameras)"
+    )
+    polygon: list[Point] = Field(min_length=3, description="outline in the zone's frame: pixels or lon/lat")
     holes: list[list[Point]] = Field([], description="areas inside the outline where the rule does not apply")
     dwell_s: float = Field(60.0, ge=0.0, le=86400.0, description="seconds stationary inside before an event")
     stationary_tolerance: float = Field(0.25, gt=0.0, le=1000.0, description="how far the anchor may wander")

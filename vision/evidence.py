@@ -57,7 +57,8 @@ def draw_evidence(image: np.ndarray, event: ViolationEvent, zone: Zone) -> np.nd
     annotated = image.copy()
     scale = max(image.shape[:2]) / 1000  # line widths and text follow the frame size
     thickness = max(1, round(2 * scale))
-    cv2.polylines(annotated, [zone.outline], isClosed=True, color=ZONE_COLOUR, thickness=thickness)
+    if len(zone.outline):  # a zone drawn on the map has no outline in the image
+        cv2.polylines(annotated, [zone.outline], isClosed=True, color=ZONE_COLOUR, thickness=thickness)
     x1, y1, x2, y2 = (round(v) for v in event.box_xyxy)
     cv2.rectangle(annotated, (x1, y1), (x2, y2), BOX_COLOUR, thickness)
     tracks = ",".join(str(t) for t in event.track_ids) or "-"

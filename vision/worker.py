@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from config.sources import SourceConfig
-from config.vision import VisionConfig, load_zones
+from config.vision import VisionConfig, ZoneConfig, load_zones
 from vision.detector import Detector
 from vision.drone import TelemetryMapper
 from vision.events import ViolationEvent
@@ -18,14 +18,11 @@ from vision.geo import Homography
 from vision.handover import detection_report
 from vision.pipeline import Pipeline
 from vision.sources import FrameSource, open_source
-from vision.zones import Zone
+from vision.zones import GroundZone, Locate, Zone
 
 
 Send = Callable[[dict[str, Any]], None]
 PostHealth = Callable[[str, dict[str, Any]], None]
-
-
-Locate = Callable[[tuple[float, float]], tuple[float, float] | None]
 
 
 def ground_mapper(source: SourceConfig) -> Locate | None:
@@ -41,6 +38,16 @@ def ground_mapper(source: SourceConfig) -> Locate | None:
         return None if lon != lon else (float(lon), float(lat))  # NaN: beyond the horizon
 
     return locate
+
+
+def zone_of(config: ZoneConfig, locate: Locate | None, source_id: str) -> Zone:
+    """An image zone, or a map zone tested through the source's ground mapping."""
+    if config.frame == "image":
+        return Zone.from_config(config)
+    if locate is None:
+        raise ValueError(f"zone {config.id!r} of {source_id} is on the map, but the source has no homography "
+                         "or telemetry to place its image on the ground")
+    return GroundZone.on_ground(config, locate)
 
 
 @dataclass
@@ -78,10 +85,11 @@ class VisionWorker:
         zones_config = load_zones(Path(config.zones), self.vision)
         if zones_config.source_id != config.id:
             raise ValueError(f"{config.zones} is for source '{zones_config.source_id}', not '{config.id}'")
+        locate = ground_mapper(config)
         pipeline = Pipeline(
             source_id=config.id, detector=self._detector(config.model),
-            zones=[Zone.from_config(zone) for zone in zones_config.zones], config=self.vision,
-            evidence=EvidenceWriter(self.evidence_dir / config.id, self.vision.evidence), locate=ground_mapper(config),
+            zones=[zone_of(zone, locate, config.id) for zone in zones_config.zones], config=self.vision,
+            evidence=EvidenceWriter(self.evidence_dir / config.id, self.vision.evidence), locate=locate,
         )
         source = open_source({"id": config.id, "kind": config.media, "uri": config.uri,
                               "analysis_fps": config.analysis_fps})

@@ -1,4 +1,5 @@
 """Zones of one camera and which tracked objects are in them, with a few frames of inertia."""
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,35 @@ class Zone:
         if not len(points):
             return np.zeros(0, bool)
         return shapely.intersects_xy(self.shape, points[:, 0], points[:, 1])
+
+
+Locate = Callable[[tuple[float, float]], tuple[float, float] | None]
+
+
+@dataclass(frozen=True)
+class GroundZone(Zone):
+    """A zone drawn on the map (lon/lat): image points are tested where the source's ground mapping puts them.
+
+    For a drone the mapping follows the frame's telemetry, so the zone stays on the kerb as the view moves.
+    """
+
+    locate: Locate | None = None
+
+    @classmethod
+    def on_ground(cls, config: ZoneConfig, locate: Locate) -> "GroundZone":
+        zone = Zone.from_config(config)
+        return cls(config=config, shape=zone.shape, locate=locate)
+
+    @property
+    def outline(self) -> np.ndarray:
+        """Nothing to draw in pixels: the outline lies on the map, not in the image."""
+        return np.zeros((0, 2), np.int32)
+
+    def contains(self, points: np.ndarray) -> np.ndarray:
+        grounded = [self.locate((float(x), float(y))) for x, y in points]
+        lonlat = np.array([p if p is not None else (np.nan, np.nan) for p in grounded], float).reshape(-1, 2)
+        inside = shapely.intersects_xy(self.shape, lonlat[:, 0], lonlat[:, 1]) if len(lonlat) else np.zeros(0, bool)
+        return inside & ~np.isnan(lonlat[:, 0])
 
 
 class ZonePresence:

@@ -4,6 +4,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import select
 
 from config.sources import SourceConfig, load_sources
@@ -144,3 +145,32 @@ def test_camera_rechecks_a_handled_case(platform, client, login, cctv_source, vi
     consumer.poll()
     case = client.get(f"/api/cases/{case_id}").json
     assert case["status"] == "verified" and case["timeline"][-1]["actor"] == "camera:cctv_street"
+
+
+def test_drone_zone_drawn_on_the_map(vision_config, detector, tmp_path) -> None:
+    """A no-parking zone given in lon/lat: cars stationary where the telemetry puts them inside it report;
+    the same zone moved 1 km away sees nothing."""
+    drone_lon, drone_lat = 114.0624462, 32.1215883
+    log = tmp_path / "hover.SRT"
+    log.write_text(hovering_srt(drone_lon, drone_lat, seconds=21, height_m=40, pitch=-40, yaw=0), encoding="utf-8")
+
+    def run(zone_lon: float, zone_lat: float) -> list[dict]:
+        half_lon, half_lat = 0.0012, 0.0010  # about 110 m × 110 m, in front of the drone
+        square = [[zone_lon - half_lon, zone_lat - half_lat], [zone_lon + half_lon, zone_lat - half_lat],
+                  [zone_lon + half_lon, zone_lat + half_lat], [zone_lon - half_lon, zone_lat + half_lat]]
+        zones = tmp_path / f"zones_{zone_lon}.yaml"
+        zones.write_text(yaml.safe_dump({"source_id": "drone_map_zone", "zones": [
+            {"id": "lot_on_map", "kind": "no_parking", "frame": "ground", "polygon": square, "dwell_s": 5,
+             "stationary_tolerance": 0.5}]}), encoding="utf-8")
+        source = SourceConfig(id="drone_map_zone", kind="drone", media="file",
+                              uri=str(shared_path("data/media/drone_oblique_parking_lot.mp4")), zones=str(zones),
+                              telemetry={"srt": str(log), "focal_35mm": 24})
+        reports: list[dict] = []
+        VisionWorker(sources=[source], vision=vision_config, send=reports.append, evidence_dir=tmp_path / "ev",
+                     detectors={vision_config.detector.model: detector}).run(threading.Event())
+        return [r for r in reports if r["phase"] == "start"]
+
+    ahead = run(drone_lon, drone_lat + 0.0008)
+    assert len(ahead) >= 5
+    assert all(abs(r["location"]["lat"] - (drone_lat + 0.0008)) <= 0.0010 for r in ahead)
+    assert run(drone_lon + 0.01, drone_lat) == []
