@@ -7,6 +7,7 @@ from config.sources import load_sources
 from config.vision import load_vision_config
 from dispatch.bus import RedisBus
 from dispatch.streams import RedisDetectionStream, RedisHealthBoard
+from vision.detector import ModelUnavailableError
 from vision.worker import VisionWorker
 
 
@@ -23,10 +24,14 @@ def run_worker() -> int:
     reports = RedisDetectionStream(settings.redis.url, stream=settings.redis.detections_stream)
     health, bus = (RedisHealthBoard(settings.redis.url),
                             RedisBus(settings.redis.url))
-    worker = VisionWorker(
-        sources=load_sources(settings.path(settings.worker.sources_file)).sources, vision=load_vision_config(),
-        send=reports.add, evidence_dir=settings.path(settings.worker.evidence_dir),
-    )
+    try:
+        worker = VisionWorker(
+            sources=load_sources(settings.path(settings.worker.sources_file)).sources, vision=load_vision_config(),
+            send=reports.add, evidence_dir=settings.path(settings.worker.evidence_dir),
+        )
+    except ModelUnavailableError as exc:
+        print(f"error: {exc}")
+        return 2
     bus.subscribe(worker.on_case_event)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

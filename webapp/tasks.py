@@ -41,13 +41,18 @@ def start_vision_worker(platform: Platform) -> threading.Event | None:
     sources_file = platform.settings.worker.sources_file
     if sources_file is None:
         return None
+    from vision.detector import ModelUnavailableError
     from vision.worker import VisionWorker  # only a process that watches cameras loads the model stack
 
     stop = threading.Event()
-    worker = VisionWorker(
-        sources=load_sources(platform.settings.path(sources_file)).sources, vision=load_vision_config(),
-        send=platform.detections.add, evidence_dir=platform.settings.path(platform.settings.worker.evidence_dir),
-    )
+    try:
+        worker = VisionWorker(
+            sources=load_sources(platform.settings.path(sources_file)).sources, vision=load_vision_config(),
+            send=platform.detections.add, evidence_dir=platform.settings.path(platform.settings.worker.evidence_dir),
+        )
+    except ModelUnavailableError as exc:  # the platform runs on without video analysis
+        log.error("vision worker not started: %s", exc)
+        return None
     platform.bus.subscribe(worker.on_case_event)  # handled camera cases get a second look
     thread = threading.Thread(target=worker.run, args=(stop,), name="vision-worker", daemon=True,
                               kwargs={"post_health": platform.source_health.put,

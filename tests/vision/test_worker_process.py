@@ -13,7 +13,10 @@ from sqlalchemy import select
 from dispatch.case.models import Case
 from dispatch.consumer import DetectionConsumer
 from dispatch.streams import HEALTH_KEY, RedisDetectionStream
+from tests.factories import make_settings
 from tests.requirements import REDIS_TEST_URL, missing, shared_path
+from webapp.platform import build_platform
+from webapp.tasks import start_vision_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,3 +71,26 @@ def test_worker_without_redis_says_what_to_do(tmp_path) -> None:
     done = subprocess.run([sys.executable, "-m", "vision", "worker"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2 and "REDIS_URL" in done.stdout
+
+
+def test_worker_with_a_missing_model_says_so(tmp_path) -> None:
+    sources = tmp_path / "sources.yaml"
+    example = (ROOT / "config/examples/demo_cctv_sources.yaml").read_text(encoding="utf-8")
+    sources.write_text(example.replace("../shared/models/yolo11n_int8_openvino_model", str(tmp_path / "no_model")),
+                       encoding="utf-8")
+    env = {**os.environ, "REDIS_URL": REDIS_TEST_URL, "GRIDPATROL_SOURCES": str(sources), "YOLO_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-m", "vision", "worker"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and "no_model" in done.stdout
+
+
+def test_platform_runs_on_when_its_worker_has_no_model(tmp_path, caplog) -> None:
+    sources = tmp_path / "sources.yaml"
+    example = (ROOT / "config/examples/demo_cctv_sources.yaml").read_text(encoding="utf-8")
+    sources.write_text(example.replace("../shared/models/yolo11n_int8_openvino_model", str(tmp_path / "no_model")),
+                       encoding="utf-8")
+    platform = build_platform(make_settings(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path,
+                                            worker={"sources_file": str(sources)}))
+    assert start_vision_worker(platform) is None
+    assert "vision worker not started" in caplog.text and "no_model" in caplog.text
+    platform.engine.dispose()
