@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -358,10 +358,13 @@ class PacedVideoSource(FrameSource):
 def live_run(streams: list[Stream], vision: VisionConfig, detector: OpenVinoDetector, config: StreamsConfig,
              bus: Bus) -> dict[str, Any]:
     """The streams paced at real time, one reading thread each: latency from a frame's arrival to its event on the bus."""
-    start = time.perf_counter() + 1.0  # every camera starts together, after the runner is up
+    start = time.perf_counter() + 1.0  # after the runner is up
+    # Cameras are not in step: their analysed frames are spread evenly over one analysis interval.
+    phase_s = {stream.id: k / (vision.analysis_fps * len(streams)) for k, stream in enumerate(streams)}
 
     def open_paced(stream: Stream) -> FrameSource:
-        return PacedVideoSource(stream.clip, source_id=stream.id, analysis_fps=vision.analysis_fps, start=start)
+        return PacedVideoSource(stream.clip, source_id=stream.id, analysis_fps=vision.analysis_fps,
+                                start=start + phase_s[stream.id])
 
     runner, _ = make_runner(streams, vision, detector, config.model_copy(update={"decode_threads": len(streams)}),
                             open_paced)
@@ -506,6 +509,9 @@ def memory_run(streams: list[Stream], vision: VisionConfig, detector: OpenVinoDe
     frame_times = np.array([t - started for t, _ in frames_at])
     frames_by_sample = np.searchsorted(frame_times, times)
     slope_mb_per_min = float(np.polyfit(times / 60, [r for _, r in settled], 1)[0]) if len(settled) > 2 else 0.0
+    # The second half alone: a plateau reached after warm-up fits flat, a leak keeps its slope.
+    late = [(t, r) for t, r in samples if t >= minutes * 30]
+    late_slope = float(np.polyfit([t / 60 for t, _ in late], [r for _, r in late], 1)[0]) if len(late) > 2 else 0.0
     frames_settled = int(frames_by_sample[-1] - frames_by_sample[0]) if len(settled) > 1 else 0
     grown_mb = settled[-1][1] - settled[0][1] if len(settled) > 1 else 0.0
     return {
@@ -516,6 +522,7 @@ def memory_run(streams: list[Stream], vision: VisionConfig, detector: OpenVinoDe
         "rss_mb": {"first": round(samples[0][1], 1), "after_1_min": round(settled[0][1], 1) if settled else None,
                    "last": round(samples[-1][1], 1), "max": round(max(r for _, r in samples), 1)},
         "growth_after_1_min": {"mb": round(grown_mb, 2), "mb_per_min_fit": round(slope_mb_per_min, 3),
+                               "mb_per_min_fit_second_half": round(late_slope, 3),
                                "bytes_per_frame": round(grown_mb * 2**20 / frames_settled, 1) if frames_settled else None},
         "samples_mb": [[round(t, 1), round(r, 1)] for t, r in samples],
     }

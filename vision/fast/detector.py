@@ -9,7 +9,7 @@ to well under a pixel; tests/vision/test_runtime.py holds that.
 """
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -77,7 +77,6 @@ class StageTimes:
     preprocess_s: float = 0.0
     inference_s: float = 0.0  # waiting for the runtime (requests overlap, so this is wall time, not CPU)
     postprocess_s: float = 0.0
-    extra: dict[str, float] = field(default_factory=dict)
 
     def per_frame_ms(self) -> dict[str, float]:
         n = max(self.frames, 1)
