@@ -30,7 +30,7 @@ from grid.squads import assign_by_district
 from webapp.demo import read_demo_credentials
 from webapp.extensions import socketio
 from webapp.platform import current_platform
-from webapp.tasks import run_overdue_checks, start_vision_worker
+from webapp.tasks import run_overdue_checks, run_reply_sender, start_vision_worker
 
 
 def register_cli(app: Flask) -> None:
@@ -62,6 +62,8 @@ def serve(host: str | None, port: int | None) -> None:
             click.echo(f"  token {name}: {token}")
     click.echo(f"Serving on http://{host}:{port}/  (API: /api/openapi.json)")
     socketio.start_background_task(run_overdue_checks, current_app._get_current_object())
+    if platform.settings.hotline.replies.webhook_url is not None:
+        socketio.start_background_task(run_reply_sender, platform)
     socketio.start_background_task(platform.detection_consumer().run, threading.Event())
     if start_vision_worker(platform) is not None:
         click.echo(f"Vision worker running the sources in {platform.settings.worker.sources_file}")

@@ -7,7 +7,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.account.enums import Role
 from dispatch.account.service import create_user, issue_token
+from config.hotline import AddressConfig
+from dispatch.address.demo import demo_addresses
+from dispatch.address.service import store_addresses
 from dispatch.squad.service import store_grid
+from grid.crs import CoordSys
 from dispatch.ticket.enums import TicketSource
 from grid.demo import demo_city
 
@@ -33,11 +37,14 @@ def create_demo_accounts(session: Session, squad_codes: list[str]) -> dict:
     return {"users": users, "tokens": tokens}
 
 
-def seed_demo(sessions: sessionmaker[Session], instance_dir: Path, *, with_accounts: bool) -> None:
-    """Write the demo city (and its accounts; their secrets go to a file only the owner can read)."""
+def seed_demo(
+    sessions: sessionmaker[Session], instance_dir: Path, *, with_accounts: bool, address_config: AddressConfig
+) -> None:
+    """Write the demo city, its standard addresses (and accounts; their secrets go to a file only the owner reads)."""
     cells, squads = demo_city()
     with sessions() as session:
         store_grid(session=session, cells=cells, squads=squads)
+        store_addresses(session=session, rows=demo_addresses(), crs=CoordSys.WGS84, config=address_config)
         credentials = create_demo_accounts(session, [squad["code"] for squad in squads]) if with_accounts else None
         session.commit()
     if credentials is None:

@@ -44,7 +44,8 @@ def build_platform(settings: Settings) -> Platform:
     with sessions() as session:
         grid = load_unit_grid(session=session)
     if grid is None and settings.city.source == "demo":
-        seed_demo(sessions, settings.path(settings.app.instance_dir), with_accounts=settings.city.demo_accounts)
+        seed_demo(sessions, settings.path(settings.app.instance_dir), with_accounts=settings.city.demo_accounts,
+                  address_config=settings.hotline.address)
         with sessions() as session:
             grid = load_unit_grid(session=session)
     ctx = DispatchContext(

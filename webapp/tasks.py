@@ -1,4 +1,4 @@
-"""Background work of a web process: the overdue check, and the vision worker in single-process mode."""
+"""Background work of a web process: the overdue check, hotline replies, the vision worker (single process)."""
 import logging
 import threading
 import time
@@ -10,6 +10,7 @@ from config.vision import load_vision_config
 from dispatch.case.events import commit_and_publish
 from dispatch.case.service import flag_overdue
 from dispatch.db import utcnow
+from dispatch.hotline.replies import send_due_replies
 from webapp.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -59,3 +60,17 @@ def start_vision_worker(platform: Platform) -> threading.Event | None:
                                       "health_every_s": platform.settings.worker.health_every_s})
     thread.start()
     return stop
+
+
+def run_reply_sender(platform: Platform) -> None:
+    """Forever: send the due closure replies to the hotline's webhook, every hotline.replies.every_s."""
+    config = platform.settings.hotline
+    while True:
+        try:
+            with platform.sessions() as session:
+                sent = send_due_replies(session=session, config=config, now=utcnow())
+            if any(sent.values()):
+                log.info("hotline replies: %s", sent)
+        except Exception:  # the hotline or the database away: the outbox keeps the replies for the next round
+            log.exception("hotline reply round failed")
+        time.sleep(config.replies.every_s)
