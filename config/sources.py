@@ -38,6 +38,7 @@ class SourceConfig(StrictModel):
     model: str | None = Field(None, description="model for this source; null = the vision detector's model")
     homography: HomographyConfig | None = Field(None, description="fixed camera: pixel → ground mapping")
     telemetry: TelemetryConfig | None = Field(None, description="drone: per-frame position and gimbal")
+    stabilize: bool = Field(False, description="a moving camera: follow its ego-motion so parked objects keep still")
 
     @model_validator(mode="after")
     def one_mapping(self) -> "SourceConfig":

@@ -98,6 +98,12 @@ class ReportConfig(StrictModel):
     )
 
 
+class MotionConfig(StrictModel):
+    features: int = Field(1500, ge=100, le=10000, description="ORB features per frame for ego-motion")
+    min_inliers: int = Field(15, ge=4, le=1000, description="agreeing matches needed to trust a frame step")
+    ransac_px: float = Field(3.0, gt=0, le=50, description="RANSAC reprojection threshold in pixels")
+
+
 class VisionConfig(StrictModel):
     analysis_fps: float = Field(2.0, gt=0.0, le=60.0, description="analysed frames per second of media time")
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
@@ -107,6 +113,7 @@ class VisionConfig(StrictModel):
     events: EventConfig = Field(default_factory=EventConfig)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    motion: MotionConfig = Field(default_factory=MotionConfig)
 
 
 class ZoneConfig(StrictModel):

@@ -12,6 +12,7 @@ from vision.detector import Detector
 from vision.dwell import DwellRules
 from vision.events import ViolationEvent
 from vision.evidence import EvidenceWriter
+from vision.motion import IDENTITY, EgoMotion, invert, transform_boxes
 from vision.sources import Frame, FrameSource
 from vision.tracking import Tracker
 from vision.zones import Zone, ZonePresence
@@ -78,6 +79,7 @@ class Pipeline:
         config: VisionConfig,
         evidence: EvidenceWriter | None = None,
         locate: Locate | None = None,
+        motion: EgoMotion | None = None,
     ) -> None:
         self.source_id = source_id
         self.detector = detector
@@ -93,12 +95,18 @@ class Pipeline:
         )
         self.evidence = evidence
         self.locate = locate
+        self.motion = motion  # a moving camera: work in the first frame's pixels
+        self.to_reference = IDENTITY
         self.report = AnalysisReport(source_id=source_id, config=config.report)
         self._last_image: np.ndarray | None = None
 
     def process(self, frame: Frame) -> list[ViolationEvent]:
         started = time.perf_counter()
-        detections = self.tracker.update(self.detector.detect(frame.image))
+        detections = self.detector.detect(frame.image)
+        if self.motion is not None:
+            self.to_reference = self.motion.update(frame.image)
+            detections = replace(detections, xyxy=transform_boxes(detections.xyxy, self.to_reference))
+        detections = self.tracker.update(detections)
         present = self.presence.update(detections, frame.timestamp_s)
         raw_events = self.rules.update(detections, present, frame.timestamp_s)
         events = [self._complete(event, frame.image) for event in raw_events]
@@ -133,8 +141,15 @@ class Pipeline:
 
     def _complete(self, event: ViolationEvent, image: np.ndarray) -> ViolationEvent:
         """Add the evidence photo when one is due, and the ground location when the camera can be located."""
+        zone = self.zones[event.zone_id]
+        if self.motion is not None:  # back from the reference frame to this image's pixels
+            to_image = invert(self.to_reference)
+            box = transform_boxes(np.array([event.box_xyxy], np.float64), to_image)[0]
+            x1, y1, x2, y2 = (float(v) for v in box)
+            event = replace(event, box_xyxy=(x1, y1, x2, y2), ground_point_px=((x1 + x2) / 2, y2))
+            zone = zone.moved(to_image)
         if self.evidence is not None:
-            event = self.evidence.attach(event, image, self.zones[event.zone_id])
+            event = self.evidence.attach(event, image, zone)
         if self.locate is not None:
             event = replace(event, location=self.locate(event.ground_point_px))
         return event

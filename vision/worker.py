@@ -16,6 +16,7 @@ from vision.events import ViolationEvent
 from vision.evidence import EvidenceWriter
 from vision.geo import Homography
 from vision.handover import detection_report
+from vision.motion import EgoMotion
 from vision.pipeline import Pipeline
 from vision.sources import FrameSource, open_source
 from vision.zones import GroundZone, Locate, Zone
@@ -40,13 +41,16 @@ def ground_mapper(source: SourceConfig) -> Locate | None:
     return locate
 
 
-def zone_of(config: ZoneConfig, locate: Locate | None, source_id: str) -> Zone:
+def zone_of(config: ZoneConfig, locate: Locate | None, source_id: str, *, stabilized: bool) -> Zone:
     """An image zone, or a map zone tested through the source's ground mapping."""
     if config.frame == "image":
         return Zone.from_config(config)
     if locate is None:
         raise ValueError(f"zone {config.id!r} of {source_id} is on the map, but the source has no homography "
                          "or telemetry to place its image on the ground")
+    if stabilized:
+        raise ValueError(f"zone {config.id!r} of {source_id}: a stabilized source's zones are in its first frame's "
+                         "pixels (frame: image)")
     return GroundZone.on_ground(config, locate)
 
 
@@ -88,11 +92,13 @@ class VisionWorker:
         locate = ground_mapper(config)
         pipeline = Pipeline(
             source_id=config.id, detector=self._detector(config.model),
-            zones=[zone_of(zone, locate, config.id) for zone in zones_config.zones], config=self.vision,
+            zones=[zone_of(zone, locate, config.id, stabilized=config.stabilize) for zone in zones_config.zones], config=self.vision,
             evidence=EvidenceWriter(self.evidence_dir / config.id, self.vision.evidence), locate=locate,
+            motion=EgoMotion(self.vision.motion) if config.stabilize else None,
         )
+        # Stills of a folder are taken analysis_fps apart.
         source = open_source({"id": config.id, "kind": config.media, "uri": config.uri,
-                              "analysis_fps": config.analysis_fps})
+                              "analysis_fps": config.analysis_fps, "fps_assumed": config.analysis_fps})
         return SourceRun(config=config, source=source, pipeline=pipeline, media_start=dt.datetime.now(dt.timezone.utc))
 
     def _hand_over(self, run: SourceRun, events: list[ViolationEvent]) -> None:

@@ -1,6 +1,6 @@
 """Zones of one camera and which tracked objects are in them, with a few frames of inertia."""
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
@@ -37,6 +37,11 @@ class Zone:
     def outline(self) -> np.ndarray:
         """(K, 2) int32 exterior points, for drawing."""
         return np.asarray(self.config.polygon, np.int32)
+
+    def moved(self, affine: np.ndarray) -> "Zone":
+        """The same zone with its outline carried through a 2×3 affine (to draw it in another frame's pixels)."""
+        polygon = np.asarray(self.config.polygon, float) @ affine[:, :2].T + affine[:, 2]
+        return replace(self, config=self.config.model_copy(update={"polygon": [tuple(p) for p in polygon]}))
 
     def contains(self, points: np.ndarray) -> np.ndarray:
         """(N,) bool: which (N, 2) points lie inside (holes excluded, the border counts as inside)."""

@@ -3,6 +3,8 @@ camera's cell, with two evidence photos, pushed to the owning squad's room."""
 import threading
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 import yaml
 from sqlalchemy import select
@@ -10,6 +12,9 @@ from sqlalchemy import select
 from config.sources import SourceConfig, load_sources
 from dispatch.case.models import Case, Evidence
 from tests.requirements import shared_path
+from grid.geodesy import offset_m
+from vision.geo import Intrinsics
+from vision.motion import EgoMotion
 from vision.worker import VisionWorker, ground_mapper
 from webapp.extensions import socketio
 
@@ -174,3 +179,58 @@ def test_drone_zone_drawn_on_the_map(vision_config, detector, tmp_path) -> None:
     assert len(ahead) >= 5
     assert all(abs(r["location"]["lat"] - (drone_lat + 0.0008)) <= 0.0010 for r in ahead)
     assert run(drone_lon + 0.01, drone_lat) == []
+
+
+def flight_log_from_stills(stills: list[Path], *, motion_config, lon: float, lat: float, height_m: float,
+                           seconds_per_still: float, focal_35mm: float) -> str:
+    """A nadir flight log for footage that came without one: the drone's path follows the stills' own motion.
+
+    (The shared stills have no GPS; a real flight writes its DJI SRT beside the video.)
+    """
+    motion = EgoMotion(motion_config)
+    width, height = 960, 540
+    metres_per_px = height_m / Intrinsics.from_focal_35mm(focal_35mm, image_size=(width, height)).fx
+    records = []
+    for index, still in enumerate(stills):
+        centre = motion.update(cv2.imread(str(still))) @ np.array([width / 2, height / 2, 1.0])
+        east_m, north_m = (centre[0] - width / 2) * metres_per_px, -(centre[1] - height / 2) * metres_per_px
+        point_lon, point_lat = offset_m(lon, lat, east_m, north_m)
+        start, end = index * seconds_per_still, (index + 1) * seconds_per_still
+        records.append(
+            f"{index + 1}\n00:00:{int(start):02d},{round(start % 1 * 1000):03d} --> "
+            f"00:00:{int(end):02d},{round(end % 1 * 1000):03d}\n"
+            f"F/2.8, SS 500, ISO 100, EV 0, GPS ({point_lon:.7f}, {point_lat:.7f}, 18), HOME ({lon:.6f}, {lat:.6f}, "
+            f"0.00m), D 0.00m, H {height_m:.2f}m, H.S 0.00m/s, V.S 0.00m/s, F.PRY (0.0°, 0.0°, 0.0°), "
+            f"G.PRY (-90.0°, 0.0°, 0.0°)\n"
+        )
+    return "\n".join(records)
+
+
+def test_nadir_drone_stills_with_the_aerial_model_give_located_parking_events(vision_config, tmp_path) -> None:
+    """The flying drone's nadir stills (COCO sees nothing here): the aerial model, stabilised against the
+    drone's own motion, tracks the cars; the white car parked at the kerb beside the planted median
+    (its evidence photo, still 00098.jpg, looked at) stays past the dwell time in the kerb-lane zone and is located on the map."""
+    folder = shared_path("data/media/drone_nadir_street_cn")
+    aerial = str(shared_path("models/aerial_vehicle_yolo11n_openvino_model"))
+    start_lon, start_lat = 114.0624462, 32.1185883
+    log = tmp_path / "flight.SRT"
+    log.write_text(flight_log_from_stills(sorted(folder.glob("*.jpg")), motion_config=vision_config.motion,
+                                          lon=start_lon, lat=start_lat, height_m=35, seconds_per_still=0.2,
+                                          focal_35mm=24), encoding="utf-8")
+    zones = tmp_path / "kerb.yaml"  # the kerb lane, in the first still's pixels (the street drifts right)
+    zones.write_text(yaml.safe_dump({"source_id": "nadir_street", "zones": [
+        {"id": "kerb_lane", "kind": "no_parking", "polygon": [[330, 600], [630, 600], [1050, -5500], [750, -5500]],
+         "dwell_s": 0.8, "stationary_tolerance": 0.3}]}), encoding="utf-8")
+    source = SourceConfig(id="nadir_street", kind="drone", media="folder", uri=str(folder), analysis_fps=5,
+                          zones=str(zones), model=aerial, stabilize=True, telemetry={"srt": str(log), "focal_35mm": 24})
+    reports: list[dict] = []
+    worker = VisionWorker(sources=[source], vision=vision_config, send=reports.append, evidence_dir=tmp_path / "ev")
+    worker.run(threading.Event())
+    report = worker.runs[0].pipeline.report
+    assert report.frames_analysed == 60 and report.detections_by_kind["vehicle"] > 100 and report.tracks >= 10
+    starts = [r for r in reports if r["phase"] == "start"]
+    assert len(starts) >= 1 and all(r["rule"] == "illegal_parking" and r["source"] == "drone" for r in starts)
+    for start in starts:
+        lon, lat = start["location"]["lon"], start["location"]["lat"]
+        assert abs(lon - start_lon) < 0.005 and 0 < lat - start_lat < 0.005  # up the street the drone flew
+        assert len(start["photos"]) == 1
