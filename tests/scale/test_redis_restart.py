@@ -1,0 +1,117 @@
+"""The local Redis server restarts in the middle of a load (once for the module; the tests read what happened):
+no accepted ticket is lost or doubled, live push resumes, and dashboards end up with every event."""
+import subprocess
+import time
+from dataclasses import dataclass
+
+import pytest
+import redis
+
+from bench.load import (Listener, Posted, TicketLoad, missed_events, own_seen, stop_listeners, stored_events,
+                        stored_tickets, wait_for_quiet)
+from tests.conftest import new_postgres_database
+from tests.requirements import REDIS_TEST_URL
+from tests.scale.conftest import Running, redis_available, start_running
+
+REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
+               "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
+
+
+def redis_answers() -> bool:
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def wait_for_redis(up: bool, timeout_s: float = 15) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if redis_answers() == up:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def ensure_redis_running() -> None:
+    if not redis_answers():
+        subprocess.run(REDIS_START, check=False, timeout=15, capture_output=True)
+    assert wait_for_redis(True), "Redis did not come back"
+
+
+def restart_redis() -> None:
+    stopped = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave"],
+                             capture_output=True, text=True, timeout=15)
+    assert wait_for_redis(False), stopped.stdout + stopped.stderr
+    time.sleep(2)  # tickets keep coming while Redis is away
+    subprocess.run(REDIS_START, check=True, timeout=15, capture_output=True)
+    assert wait_for_redis(True)
+
+
+@dataclass
+class Outcome:
+    running: Running
+    listeners: list[Listener]
+    during: list[Posted]  # tickets posted across the restart
+    after: list[Posted]  # tickets posted once Redis was back
+    events: dict
+
+
+def pushed_cases(listener: Listener, events: dict) -> set[int]:
+    return {seen.case_id for seen in own_seen(listener, events).values() if seen.pushed}
+
+
+@pytest.fixture(scope="module")
+def outcome(tmp_path_factory):
+    redis_available()
+    listeners: list[Listener] = []
+    with new_postgres_database() as database_url, \
+            start_running(database_url, REDIS_TEST_URL, tmp_path_factory.mktemp("redis-restart")) as running:
+        try:
+            listeners += running.listeners(20)
+            token = running.credentials["tokens"]["hotline-gateway"]
+            load = TicketLoad(urls=running.urls, token=token, rate=8, duration_s=10, retries=2, timeout_s=5,
+                              workers=16).start()
+            try:
+                time.sleep(3)
+                restart_redis()
+            finally:
+                ensure_redis_running()  # whatever happened, the shared Redis runs again
+                load.join(90)
+            time.sleep(2)  # the buses' listeners are subscribed again
+            after = TicketLoad(urls=running.urls, token=token, rate=4, duration_s=1, seed=7)
+            after.run()
+            # Until every dashboard has its room's events or the bound passes (the assertions judge it).
+            wait_for_quiet(listeners, lambda: stored_events(running.database_url), timeout_s=15)
+            yield Outcome(running=running, listeners=listeners, during=load.posted, after=after.posted,
+                          events=stored_events(running.database_url))
+        finally:
+            stop_listeners(listeners)
+
+
+def test_every_accepted_ticket_is_stored_once(outcome: Outcome) -> None:
+    posted = outcome.during + outcome.after
+    accepted = [p for p in posted if p.accepted is not None]
+    assert len(accepted) == len(posted), [p.errors for p in posted if p.accepted is None]
+    stored = stored_tickets(outcome.running.database_url, [p.external_id for p in posted])
+    assert stored == {p.external_id: 1 for p in accepted}, outcome.running.logs()
+    assert len({case_id for _, case_id, _ in outcome.events.values()}) == len(accepted)  # no merging configured
+
+
+def test_live_push_resumes_after_the_restart(outcome: Outcome) -> None:
+    assert all(listener.connected for listener in outcome.listeners)
+    for ticket in outcome.after:
+        squad = [listener for listener in outcome.listeners if listener.room == f"squad:{ticket.squad}"]
+        assert squad and all(ticket.case_id in pushed_cases(listener, outcome.events) for listener in squad)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "platform bug: events committed while Redis is away are published (RedisBus.pending) before the other "
+    "processes' pub/sub listeners have subscribed again, so no process pushes them; the dashboards' links "
+    "never dropped, so they never catch up. Fix: RedisBus tells its subscribers when it has subscribed again "
+    "after an error, and live.py then asks its clients to catch up (see the report / docs/deploy.md)"))
+def test_dashboards_have_every_event_of_their_room(outcome: Outcome) -> None:
+    assert missed_events(outcome.listeners, outcome.events) == {}
