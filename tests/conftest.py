@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import redis
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
@@ -16,7 +17,7 @@ from dispatch.account.service import create_user, issue_token
 from dispatch.bus import InProcessBus
 from dispatch.ticket.enums import TicketSource
 from tests.factories import make_settings
-from tests.requirements import POSTGRES_ADMIN_URL, missing
+from tests.requirements import POSTGRES_ADMIN_URL, REDIS_TEST_URL, missing
 from webapp import create_app
 from webapp.platform import Platform, build_platform
 
@@ -80,6 +81,29 @@ def platform(request, tmp_path: Path) -> Iterator[Platform]:
     yield replace(shared, sessions=sessions, bus=InProcessBus(), ctx=replace(shared.ctx))
     outer.rollback()
     connection.close()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The test Redis database (15), reachable; its client closed afterwards."""
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        missing(f"Redis at {REDIS_TEST_URL} ({exc.__class__.__name__})")
+    finally:
+        client.close()
+    yield REDIS_TEST_URL
+
+
+@pytest.fixture
+def stream_name(redis_url: str) -> Iterator[str]:
+    """A Redis Stream name of this test's own, deleted afterwards: nothing else reads it."""
+    name = f"gridpatrol:test-stream:{uuid.uuid4().hex}"
+    yield name
+    client = redis.Redis.from_url(redis_url)
+    client.delete(name)
+    client.close()
 
 
 @pytest.fixture

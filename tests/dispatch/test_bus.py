@@ -1,14 +1,12 @@
 """The event bus in process and over a real Redis."""
 import time
 
-import pytest
 import redis
 from sqlalchemy import func, select
 
 from dispatch.bus import InProcessBus, RedisBus
 from dispatch.case.models import CaseEvent
 from tests.factories import DEMO_CENTRE_WGS84, ticket_payload
-from tests.requirements import REDIS_TEST_URL, missing
 
 
 def test_in_process_bus_delivers_to_every_subscriber_despite_a_broken_one() -> None:
@@ -23,14 +21,6 @@ def test_in_process_bus_delivers_to_every_subscriber_despite_a_broken_one() -> N
     bus.publish({"id": 1})
     assert received == [{"id": 1}]
 
-
-@pytest.fixture
-def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_TEST_URL).ping()
-    except redis.RedisError as exc:
-        missing(f"Redis at {REDIS_TEST_URL} ({exc.__class__.__name__})")
-    return REDIS_TEST_URL
 
 
 def test_redis_bus_reaches_a_subscriber_in_another_connection(redis_url: str) -> None:

@@ -1,12 +1,9 @@
 """Detection reports from vision workers: intake by event id, photos kept, the Redis stream's delivery rules."""
 import base64
 import datetime as dt
-import time
 
 import cv2
 import numpy as np
-import pytest
-import redis
 from sqlalchemy import func, select
 
 from dispatch.case.models import Case, Evidence
@@ -15,7 +12,7 @@ from dispatch.streams import InProcessDetectionQueue, RedisDetectionStream
 from dispatch.ticket.models import Ticket
 from grid.geodesy import offset_m
 from tests.factories import DEMO_CENTRE_WGS84, ticket_payload
-from tests.requirements import REDIS_TEST_URL, missing
+from tests.requirements import REDIS_TEST_URL
 
 LON, LAT = DEMO_CENTRE_WGS84
 
@@ -100,18 +97,6 @@ def test_detections_over_http_need_a_sensor_token(platform, app, token) -> None:
     assert again.json["outcome"] == "updated"
     assert stored(platform) == (1, 1, 2)
 
-
-@pytest.fixture
-def stream_name() -> str:
-    client = redis.Redis.from_url(REDIS_TEST_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        missing(f"Redis at {REDIS_TEST_URL} ({exc.__class__.__name__})")
-    name = f"gridpatrol:test-detections:{time.time_ns()}"
-    yield name
-    client.delete(name)
-    client.close()
 
 
 def test_redis_stream_redelivers_what_a_dead_consumer_never_acknowledged(platform, stream_name) -> None:

@@ -3,7 +3,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,25 +13,12 @@ from dispatch.case.models import Case
 from dispatch.consumer import DetectionConsumer
 from dispatch.streams import HEALTH_KEY, RedisDetectionStream
 from tests.factories import make_settings
-from tests.requirements import REDIS_TEST_URL, missing, shared_path
+from tests.requirements import REDIS_TEST_URL, shared_path
 from webapp.platform import build_platform
 from webapp.tasks import start_vision_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture
-def stream_name() -> str:
-    """A stream of this test's own: nothing else reads it."""
-    client = redis.Redis.from_url(REDIS_TEST_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        missing(f"Redis at {REDIS_TEST_URL} ({exc.__class__.__name__})")
-    name = f"gridpatrol:test-worker:{time.time_ns()}"
-    yield name
-    client.delete(name)
-    client.close()
 
 
 @pytest.mark.parametrize("platform", ["sqlite"], indirect=True)

@@ -8,14 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 import socketio
 
 from dispatch.case.events import commit_and_publish
 from dispatch.intake import submit_ticket
 from tests.factories import DEMO_CENTRE_WGS84, make_settings, ticket_in
-from tests.requirements import REDIS_TEST_URL, missing
 from webapp.platform import build_platform
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,14 +24,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
-
-@pytest.fixture
-def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_TEST_URL).ping()
-    except redis.RedisError as exc:
-        missing(f"Redis at {REDIS_TEST_URL} ({exc.__class__.__name__})")
-    return REDIS_TEST_URL
 
 
 @pytest.fixture
