@@ -58,7 +58,11 @@ def analyze(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vision", description="GridPatrol vision tools")
+    parser = argparse.ArgumentParser(
+        prog="python -m vision", description="GridPatrol vision tools",
+        epilog="also: `python -m vision worker` (the configured sources, see README) and "
+               "`python -m vision models --help` (train, evaluate, export)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     command = commands.add_parser("analyze", help="analyse a video file or an image folder")
     command.add_argument("media", type=Path, help="video file or folder of stills")
