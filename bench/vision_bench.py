@@ -30,7 +30,7 @@ import psutil
 from config.vision import VisionConfig, ZoneConfig, load_vision_config, load_zones
 from vision.detections import Detections
 from vision.events import ViolationEvent
-from vision.fast.config import RuntimeConfig, StreamsConfig
+from config.vision import RuntimeConfig, StreamsConfig
 from vision.fast.detector import OpenVinoDetector, StageTimes
 from vision.fast.streams import MultiStreamRunner, PrefetchedDetector
 from vision.pipeline import Pipeline

@@ -26,10 +26,47 @@ DEFAULT_CLASS_MAP: dict[str, Kind] = {
 }
 
 
+class RuntimeConfig(StrictModel):
+    """The OpenVINO runtime of the fast path (detector.runtime: openvino)."""
+
+    performance_hint: Literal["LATENCY", "THROUGHPUT"] = Field(
+        "THROUGHPUT", description="OpenVINO CPU hint: one request on every core, or several requests side by side"
+    )
+    num_streams: int = Field(
+        0, ge=0, le=64, description="OpenVINO CPU streams (requests run in parallel); 0 = let the hint choose"
+    )
+    num_threads: int = Field(0, ge=0, le=256, description="OpenVINO inference threads; 0 = every core")
+    infer_requests: int = Field(
+        0, ge=0, le=64, description="requests kept in flight by detect_many; 0 = OpenVINO's optimal number"
+    )
+    input_shape: Literal["square", "rect"] = Field(
+        "square",
+        description="square: imgsz x imgsz, boxes equal Ultralytics' predict on the IR; rect: the smallest multiple "
+        "of 32 around the letterboxed frame (640x384 for 16:9), as Ultralytics does for .pt models: fewer pixels",
+    )
+    max_det: int = Field(300, ge=1, le=10000, description="most boxes kept per image after NMS (Ultralytics' default)")
+    max_nms: int = Field(30000, ge=1, le=100000, description="most candidates entering NMS (Ultralytics' default)")
+
+
+class StreamsConfig(StrictModel):
+    """The multi-stream runner: decode threads feeding batched detection."""
+
+    batch: int = Field(4, ge=1, le=64, description="most frames of different sources run through one detect_many call")
+    queue_frames: int = Field(8, ge=1, le=1024, description="decoded frames waiting for the detector, all sources")
+    decode_threads: int = Field(2, ge=1, le=64, description="threads decoding sources (each owns a share of them)")
+    drop_when_full: bool = Field(
+        False, description="live streams: drop and count a frame when the queue is full; files: wait for room"
+    )
+
+
 class DetectorConfig(StrictModel):
     model: str = Field(
         "yolo11n.pt", min_length=1, description="model path (.pt, ONNX, OpenVINO folder, engine) or Triton URL"
     )
+    runtime: Literal["ultralytics", "openvino"] = Field(
+        "ultralytics", description="ultralytics: any format; openvino: an OpenVINO IR folder run directly (faster)"
+    )
+    openvino: RuntimeConfig = Field(default_factory=RuntimeConfig, description="settings of the openvino runtime")
     device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?|\d+)$", description="inference device: cpu, cuda or cuda:N")
     imgsz: int = Field(640, ge=32, le=4096, multiple_of=32, description="inference image size in pixels")
     conf: float = Field(0.1, ge=0.01, le=1.0, description="lowest confidence kept; ByteTrack uses the weak ones too")
@@ -114,6 +151,7 @@ class VisionConfig(StrictModel):
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     motion: MotionConfig = Field(default_factory=MotionConfig)
+    streams: StreamsConfig = Field(default_factory=StreamsConfig)
 
 
 class ZoneConfig(StrictModel):

@@ -12,6 +12,7 @@ from config.sources import SourceConfig
 from config.vision import VisionConfig, ZoneConfig, load_zones
 from vision.detector import Detector
 from vision.drone import TelemetryMapper
+from vision.fast.detector import OpenVinoDetector
 from vision.events import ViolationEvent
 from vision.evidence import EvidenceWriter
 from vision.geo import Homography
@@ -71,18 +72,20 @@ class VisionWorker:
 
     def __init__(
         self, *, sources: list[SourceConfig], vision: VisionConfig, send: Send, evidence_dir: Path,
-        detectors: dict[str, Detector] | None = None,
+        detectors: dict[str, Detector | OpenVinoDetector] | None = None,
     ) -> None:
         self.vision, self.send, self.evidence_dir = vision, send, evidence_dir
         self.detectors = detectors if detectors is not None else {}
         self.runs = [self._start(source) for source in sources]
         self.rechecks: queue.SimpleQueue[str] = queue.SimpleQueue()
 
-    def _detector(self, model: str | None) -> Detector:
+    def _detector(self, model: str | None) -> Detector | OpenVinoDetector:
         """Models are loaded once and shared by the sources that name them."""
         path = model or self.vision.detector.model
         if path not in self.detectors:
-            self.detectors[path] = Detector(self.vision.detector.model_copy(update={"model": path}))
+            config = self.vision.detector.model_copy(update={"model": path})
+            self.detectors[path] = (OpenVinoDetector(config, config.openvino) if config.runtime == "openvino"
+                                    else Detector(config))
         return self.detectors[path]
 
     def _start(self, config: SourceConfig) -> SourceRun:

@@ -234,3 +234,14 @@ def test_nadir_drone_stills_with_the_aerial_model_give_located_parking_events(vi
         lon, lat = start["location"]["lon"], start["location"]["lat"]
         assert abs(lon - start_lon) < 0.005 and 0 < lat - start_lat < 0.005  # up the street the drone flew
         assert len(start["photos"]) == 1
+
+
+def test_openvino_runtime_reports_the_same_violation(cctv_source, vision_config, tmp_path) -> None:
+    """detector.runtime: openvino (the fast path) gives the street clip's one parking event, like Ultralytics."""
+    fast = vision_config.model_copy(update={"detector": vision_config.detector.model_copy(update={"runtime": "openvino"})})
+    reports: list[dict] = []
+    worker = VisionWorker(sources=[cctv_source], vision=fast, send=reports.append, evidence_dir=tmp_path / "ev")
+    worker.run(threading.Event())
+    assert [type(d).__name__ for d in worker.detectors.values()] == ["OpenVinoDetector"]
+    starts = [r for r in reports if r["phase"] == "start"]
+    assert len(starts) == 1 and starts[0]["rule"] == "illegal_parking" and 9 <= starts[0]["event"]["started_at_s"] + 5 <= 12

@@ -12,7 +12,7 @@ from vision.detections import Detections
 from vision.detector import Detector
 from vision.dwell import box_iou
 from vision.events import ViolationEvent
-from vision.fast.config import RuntimeConfig, StreamsConfig
+from config.vision import RuntimeConfig, StreamsConfig
 from vision.fast.detector import Letterbox, OpenVinoDetector, RuntimeUnavailableError, nms
 from vision.fast.reshape import make_anchors, reshape_yolo
 from vision.fast.streams import MultiStreamRunner, PrefetchedDetector

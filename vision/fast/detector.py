@@ -20,7 +20,7 @@ from openvino.preprocess import ColorFormat, PrePostProcessor
 
 from config.vision import DetectorConfig
 from vision.detections import UNTRACKED, Detections
-from vision.fast.config import RuntimeConfig
+from config.vision import RuntimeConfig
 from vision.fast.reshape import reshape_yolo
 
 PAD_VALUE = 114  # Ultralytics' letterbox grey

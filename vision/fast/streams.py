@@ -17,7 +17,7 @@ import numpy as np
 
 from vision.detections import Detections
 from vision.events import ViolationEvent
-from vision.fast.config import StreamsConfig
+from config.vision import StreamsConfig
 from vision.fast.detector import OpenVinoDetector
 from vision.pipeline import Pipeline
 from vision.sources import Frame, FrameSource
