@@ -384,6 +384,10 @@ def summarise(load: TicketLoad, listeners: list[Listener], database_url: str, el
         "listeners_connected": sum(listener.connected for listener in listeners),
         "listeners_missing_events": len(missed),
         "events_missed_total": sum(len(v) for v in missed.values()),
+        "missing_detail": [{"listener": i, "url": listeners[i].url, "room": listeners[i].room,
+                            "connects": listeners[i].connects, "catch_ups": listeners[i].catch_ups,
+                            "missed": len(gap), "missed_ids": [gap[0], gap[-1]],
+                            "last_seen": listeners[i].last_seen()} for i, gap in list(missed.items())[:10]],
     }
 
 
@@ -433,7 +437,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     with fresh_database() as database_url:
         deployment = Deployment(database_url=database_url, redis_url=args.redis_url,
                                 config_file=str(write_city_config(instance)), metrics_token=metrics_token,
-                                log_dir=instance / "logs")
+                                log_dir=instance / "logs", server=args.server, threads=args.threads)
         listeners: list[Listener] = []
         try:
             # The first process migrates and seeds the demo city; the others start on a built database.
@@ -467,7 +471,8 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
             stop_listeners(listeners)
             deployment.stop()
     return {
-        "benchmark": "load", "at": stamp, "server": "python -m webapp serve per port (webapp.deploy)",
+        "benchmark": "load", "at": stamp, "server": {"serve": "python -m webapp serve per port (webapp.deploy)",
+                                               "gunicorn": f"gunicorn -w 1 --threads {args.threads} 'webapp:create_app()' per port"}[args.server],
         "settings": {"rate_per_s": args.rate, "duration_s": args.duration, "clients": args.clients, "web": args.web,
                      "generator_workers": args.workers, "merge_radius_m": 0, "redis": args.redis_url},
         "figures": figures,
@@ -484,6 +489,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200, help="Socket.IO clients listening (default 200)")
     parser.add_argument("--web", type=int, default=2, help="web processes (default 2)")
     parser.add_argument("--base-port", type=int, default=5200, help="first web port (default 5200)")
+    parser.add_argument("--server", choices=["serve", "gunicorn"], default="serve",
+                        help="web process kind (default serve; gunicorn: -w 1 --threads 100, needs gunicorn installed)")
+    parser.add_argument("--threads", type=int, default=100,
+                        help="gunicorn threads per process; each websocket holds one (default 100)")
     parser.add_argument("--workers", type=int, default=32, help="generator threads (default 32)")
     parser.add_argument("--settle", type=float, default=30, help="seconds to wait for the last events (default 30)")
     parser.add_argument("--redis-url", default=REDIS_URL, help=f"Redis (default {REDIS_URL})")

@@ -57,6 +57,8 @@ class Deployment:
     metrics_token: str | None = None
     config_file: str | None = None
     log_dir: Path | None = None
+    server: str = "serve"  # "serve" (built-in, runs the report consumer) or "gunicorn" (-w 1 --threads N)
+    threads: int = 100  # gunicorn: each open websocket holds a thread, so this must exceed the clients per process
     children: list[Child] = field(default_factory=list)
 
     def base_env(self) -> dict[str, str]:
@@ -73,9 +75,14 @@ class Deployment:
 
     def web(self, port: int) -> Child:
         """Add (not start) a web process on `port`."""
-        child = Child(name=f"web:{port}", args=[sys.executable, "-m", "webapp", "serve", "--host", self.host,
-                                                  "--port", str(port)],
-                      env=self.base_env(), url=f"http://{self.host}:{port}")
+        if self.server == "gunicorn":
+            # Flask-SocketIO's threading mode under gunicorn: one worker process, many threads, websocket via
+            # simple-websocket. Runs only the app: no report consumer and no overdue checks (`serve` starts those).
+            args = [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", str(self.threads), "-b", f"{self.host}:{port}",
+                    "webapp:create_app()"]
+        else:
+            args = [sys.executable, "-m", "webapp", "serve", "--host", self.host, "--port", str(port)]
+        child = Child(name=f"web:{port}", args=args, env=self.base_env(), url=f"http://{self.host}:{port}")
         self.children.append(child)
         return child
 
