@@ -347,12 +347,14 @@ def delivery_latencies(posted: list[Posted], listeners: list[Listener],
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of a live process (Linux /proc)."""
+    """User + system CPU seconds of a live process and its children (gunicorn's worker) (Linux /proc)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(child)) or 0.0 for child in children)
 
 
 def summarise(load: TicketLoad, listeners: list[Listener], database_url: str, elapsed_s: float) -> dict[str, Any]:
