@@ -18,6 +18,7 @@ CHANNEL = "gridpatrol:case-events"
 class Bus(Protocol):
     def publish(self, message: Message) -> None: ...
     def subscribe(self, handler: Handler) -> None: ...
+    def on_reconnect(self, handler: Callable[[], None]) -> None: ...
     def stop(self) -> None: ...
 
 
@@ -41,6 +42,9 @@ class InProcessBus:
     def subscribe(self, handler: Handler) -> None:
         self.handlers.append(handler)
 
+    def on_reconnect(self, handler: Callable[[], None]) -> None:
+        """In one process nothing is ever cut off: there is nothing to reconnect."""
+
     def stop(self) -> None:
         self.handlers.clear()
 
@@ -63,6 +67,7 @@ class RedisBus:
         self.pending: deque[Message] = deque(maxlen=max_pending)
         self.sending = threading.Lock()
         self.retrier: threading.Thread | None = None
+        self.reconnect_handlers: list[Callable[[], None]] = []
 
     def publish(self, message: Message) -> None:
         with self.sending:
@@ -99,13 +104,26 @@ class RedisBus:
             self.listener = threading.Thread(target=self._listen, name="redis-bus", daemon=True)
             self.listener.start()
 
+    def on_reconnect(self, handler: Callable[[], None]) -> None:
+        """`handler()` runs when the subscription is back after Redis was away (what was published meanwhile is lost)."""
+        self.reconnect_handlers.append(handler)
+
     def _listen(self) -> None:
+        cut_off = False
         while not self.stopping.is_set():
             try:
                 item = self.pubsub.get_message(timeout=0.5)
             except redis.RedisError:  # Redis restarting: the next call reconnects and subscribes again
+                cut_off = True
                 self.stopping.wait(self.retry_s)
                 continue
+            if cut_off:
+                cut_off = False
+                for handler in self.reconnect_handlers:
+                    try:
+                        handler()
+                    except Exception:
+                        log.exception("bus reconnect handler %r failed", handler)
             if item is not None:
                 deliver(self.handlers, json.loads(item["data"]))
 

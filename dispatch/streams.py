@@ -57,16 +57,33 @@ class RedisDetectionStream:
         self.client = redis.Redis.from_url(url)
         self.stream, self.group, self.claim_idle_ms = stream, group, claim_idle_ms
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
+        self.ensure_group()
+
+    def ensure_group(self) -> None:
+        """The stream and its consumer group exist (again, after a Redis that keeps nothing restarted)."""
         try:
-            self.client.xgroup_create(stream, group, id="0", mkstream=True)
+            self.client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
         except redis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+
+    def _regrouping(self, call):
+        """Run `call`; if Redis lost the stream or its group (restarted empty), make them again and retry once."""
+        try:
+            return call()
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc) and "no such key" not in str(exc):
+                raise
+            self.ensure_group()
+            return call()
 
     def add(self, message: Message) -> str:
         return self.client.xadd(self.stream, {"json": json.dumps(message, ensure_ascii=False)}).decode()
 
     def read(self, *, count: int, block_ms: int) -> list[tuple[str, Message]]:
+        return self._regrouping(lambda: self._read(count=count, block_ms=block_ms))
+
+    def _read(self, *, count: int, block_ms: int) -> list[tuple[str, Message]]:
         # Reports a dead consumer read but never acknowledged come first.
         _, claimed, _ = self.client.xautoclaim(self.stream, self.group, self.consumer, self.claim_idle_ms,
                                                start_id="0-0", count=count)
@@ -81,7 +98,8 @@ class RedisDetectionStream:
 
     def backlog(self) -> dict[str, int]:
         """Reports not yet read by the group (its lag) and read but not acknowledged (pending)."""
-        group = next(g for g in self.client.xinfo_groups(self.stream) if g["name"].decode() == self.group)
+        groups = self._regrouping(lambda: self.client.xinfo_groups(self.stream))
+        group = next(g for g in groups if g["name"].decode() == self.group)
         return {"waiting": int(group.get("lag") or 0), "pending": int(group["pending"])}
 
     def close(self) -> None:

@@ -13,7 +13,7 @@ from webapp.errors import register_error_handlers
 from webapp import metrics
 from webapp.guards import register_guards
 from webapp.extensions import socketio
-from webapp.live import push_case_event
+from webapp.live import LIVE_KEY, LivePush
 from webapp.pages import register_pages
 from webapp.platform import Platform, build_platform, init_app
 
@@ -49,5 +49,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     register_pages(app)
     app.register_blueprint(metrics.blp)
     socketio.init_app(app, message_queue=settings.redis.url, async_mode="threading")
-    platform.bus.subscribe(push_case_event)
+    live = app.extensions[LIVE_KEY] = LivePush(platform.sessions)
+    platform.bus.subscribe(live.push)
+    platform.bus.on_reconnect(live.replay)
     return app

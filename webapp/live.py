@@ -1,5 +1,9 @@
 """Live push over Socket.IO. Rooms are chosen by the server from the signed-in user, never by the client."""
+import threading
+from collections import deque
+
 from flask_socketio import join_room
+from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.account.policy import Principal, visible_squad
 from dispatch.bus import Message
@@ -9,8 +13,11 @@ from webapp.auth import resolve_principal
 from webapp.extensions import socketio
 from webapp.platform import db_session
 
+LIVE_KEY = "gridpatrol_live"
 DISPATCH_ROOM = "dispatch"
 CATCH_UP_LIMIT = 500
+REMEMBERED_EVENTS = 10_000
+REPLAY_MARGIN = 100  # ids below the newest sent that may still commit later
 
 
 def squad_room(squad_code: str) -> str:
@@ -22,14 +29,38 @@ def room_of(principal: Principal) -> str:
     return DISPATCH_ROOM if squad is None else squad_room(squad)
 
 
-def push_case_event(message: Message) -> None:
-    """Send a committed case event to the dispatch room and to the owning squad's room.
+class LivePush:
+    """Sends committed case events to the dispatch room and the owning squad's room, each event once.
 
     Every web process receives every bus message (Redis pub/sub when several run), so each sends
-    to its own clients only (ignore_queue) and no client gets an event twice.
+    to its own clients only (ignore_queue). Messages published while this process was cut off
+    from Redis never arrive: when the bus reconnects, `replay` sends them from the timeline.
     """
-    for room in (DISPATCH_ROOM, squad_room(message["case"]["squad_code"])):
-        socketio.emit("case_event", message, to=room, ignore_queue=True)
+
+    def __init__(self, sessions: sessionmaker[Session], *, remember: int = REMEMBERED_EVENTS) -> None:
+        self.sessions = sessions
+        self.sent_order: deque[int] = deque(maxlen=remember)
+        self.sent: set[int] = set()
+        self.lock = threading.Lock()
+
+    def push(self, message: Message) -> None:
+        with self.lock:
+            if message["id"] in self.sent:
+                return
+            if len(self.sent_order) == self.sent_order.maxlen:
+                self.sent.discard(self.sent_order[0])
+            self.sent_order.append(message["id"])
+            self.sent.add(message["id"])
+        for room in (DISPATCH_ROOM, squad_room(message["case"]["squad_code"])):
+            socketio.emit("case_event", message, to=room, ignore_queue=True)
+
+    def replay(self) -> None:
+        """Send what the timeline holds beyond the events sent before the gap (commits land slightly out of order)."""
+        with self.lock:
+            after_id = max(0, max(self.sent_order, default=0) - REPLAY_MARGIN)
+        with self.sessions() as session:
+            for event in timeline_since(session=session, after_id=after_id, squad_code=None, limit=CATCH_UP_LIMIT):
+                self.push(event_message(event))
 
 
 @socketio.on("connect")

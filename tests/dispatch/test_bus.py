@@ -1,4 +1,5 @@
 """The event bus in process and over a real Redis."""
+import threading
 import time
 
 import redis
@@ -83,3 +84,24 @@ def test_redis_bus_keeps_messages_while_redis_is_away(redis_url: str, monkeypatc
     finally:
         publisher.stop()
         subscriber.stop()
+
+
+def test_redis_bus_says_when_its_subscription_is_back(redis_url: str, monkeypatch) -> None:
+    bus = RedisBus(redis_url, f"gridpatrol:test:{time.time_ns()}", retry_s=0.01)
+    reconnected = threading.Event()
+    bus.on_reconnect(reconnected.set)
+    real_get = bus.pubsub.get_message
+    failures = {"left": 2}
+
+    def flaky_get(*args, **kwargs):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise redis.ConnectionError("Redis is restarting")
+        return real_get(*args, **kwargs)
+
+    monkeypatch.setattr(bus.pubsub, "get_message", flaky_get)
+    bus.subscribe(lambda _message: None)
+    try:
+        assert reconnected.wait(5)
+    finally:
+        bus.stop()

@@ -116,3 +116,14 @@ def test_redis_stream_redelivers_what_a_dead_consumer_never_acknowledged(platfor
     assert producer.client.xpending(stream_name, "dispatch")["pending"] == 0
     for stream in (producer, dead, alive):
         stream.close()
+
+
+def test_stream_makes_its_group_again_when_redis_lost_it(platform, stream_name) -> None:
+    """A Redis that keeps nothing restarts empty: the consumer makes the stream and group again and goes on."""
+    stream = RedisDetectionStream(REDIS_TEST_URL, stream=stream_name)
+    stream.client.delete(stream_name)  # what an empty restart leaves
+    assert stream.read(count=1, block_ms=10) == []
+    assert stream.backlog() == {"waiting": 0, "pending": 0}
+    stream.add(report())
+    assert consumer_for(platform, stream).poll() == 1 and stored(platform)[0] == 1
+    stream.close()

@@ -2,8 +2,11 @@
 from flask.testing import FlaskClient
 
 from grid.geodesy import offset_m
-from tests.factories import DEMO_CENTRE_WGS84, ticket_payload
+from dispatch.case.events import discard_outbox
+from dispatch.intake import submit_ticket
+from tests.factories import DEMO_CENTRE_WGS84, ticket_in, ticket_payload
 from webapp.extensions import socketio
+from webapp.live import LIVE_KEY
 
 LON, LAT = DEMO_CENTRE_WGS84
 FAR = offset_m(LON, LAT, 1250, 750)  # the north-east squad's block
@@ -56,3 +59,17 @@ def test_catch_up_returns_what_a_dropped_link_missed(app, client, login) -> None
         "error": "after_id must be a non-negative integer"}
     everything = socket_for(app, login("dispatcher")).emit("catch_up", {"after_id": 0}, callback=True)
     assert len(everything["events"]) == 3
+
+
+def test_events_lost_while_the_bus_was_away_are_replayed_once(app, client, login, platform) -> None:
+    dispatcher = socket_for(app, login("dispatcher"))
+    first = client.post("/api/tickets", json=ticket_payload(lon=LON, lat=LAT)).json["case"]
+    with platform.sessions() as session:  # committed while Redis was away: never published
+        lost = submit_ticket(session=session, ctx=platform.ctx, ticket_in=ticket_in(lon=FAR[0], lat=FAR[1]), raw={},
+                             actor="test")
+        discard_outbox(session)
+        session.commit()
+    assert [e["case"]["id"] for e in case_events(dispatcher)] == [first["id"]]
+    app.extensions[LIVE_KEY].replay()  # what the bus calls when its subscription is back
+    app.extensions[LIVE_KEY].replay()
+    assert [e["case"]["id"] for e in case_events(dispatcher)] == [lost.case.id]
