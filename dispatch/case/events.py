@@ -76,8 +76,3 @@ def commit_and_publish(session: Session, bus: Bus) -> list[dict[str, Any]]:
         except Exception:  # the bus is best effort after the commit; the timeline is the source of truth
             log.exception("could not publish case event %s; clients will catch up", message["id"])
     return messages
-
-
-def discard_outbox(session: Session) -> None:
-    """After a rollback nothing was recorded, so nothing may be published."""
-    session.info.pop(OUTBOX_KEY, None)
