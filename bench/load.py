@@ -15,16 +15,16 @@ import argparse
 import datetime as dt
 import json
 import os
-import queue
 import random
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import requests
 import socketio
@@ -45,7 +45,9 @@ DISPATCH_ROOM = "dispatch"
 
 def squad_points() -> dict[str, list[tuple[float, float]]]:
     """The demo city's cell centroids (WGS-84) by squad code."""
-    from grid.demo import demo_city  # geopandas is slow to import; only the generator needs it
+    from grid.demo import (
+        demo_city,  # geopandas is slow to import; only the generator needs it
+    )
 
     cells, _ = demo_city()
     utm = cells.estimate_utm_crs()
@@ -277,7 +279,7 @@ def stored_events(database_url: str) -> dict[int, tuple[str, int, dt.datetime]]:
 def instant(iso: str) -> dt.datetime:
     """An ISO time as an aware UTC datetime (the database and the messages may spell the zone differently)."""
     at = dt.datetime.fromisoformat(iso)
-    return (at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)).astimezone(dt.timezone.utc)
+    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
 
 
 def room_events(events: dict[int, tuple[str, int, dt.datetime]], room: str) -> set[int]:
@@ -302,7 +304,7 @@ def missed_events(listeners: list[Listener], events: dict[int, tuple[str, int, d
     return missed
 
 
-def wait_for_quiet(listeners: list[Listener], events_count: callable, *, timeout_s: float) -> None:
+def wait_for_quiet(listeners: list[Listener], events_count: Callable[[], dict], *, timeout_s: float) -> None:
     """Until every listener has as many events as its room holds, or timeout_s (bounded)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -433,7 +435,7 @@ def scrape_metrics(url: str, token: str) -> dict[str, float]:
 def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     from webapp.deploy import Deployment, wait_healthy
 
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     instance = Path(args.workdir) / f"load_{stamp}"
     metrics_token = uuid.uuid4().hex
     with fresh_database() as database_url:

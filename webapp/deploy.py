@@ -97,7 +97,7 @@ class Deployment:
         """Start (or start again, when the caller decides so) one child."""
         if child.log is None and self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            child.log = open(self.log_dir / f"{child.name.replace(':', '-')}.log", "a", encoding="utf-8")
+            child.log = open(self.log_dir / f"{child.name.replace(':', '-')}.log", "a", encoding="utf-8")  # noqa: SIM115 - open while the child runs; stop() closes it
         child.process = subprocess.Popen(child.args, cwd=ROOT, env=child.env, stdin=subprocess.DEVNULL,
                                          stdout=child.log, stderr=subprocess.STDOUT if child.log else None)
         child.reported = False

@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 import redis
 
-from bench.load import DISPATCH_ROOM, LISTENER_USERS, Listener, sign_in, start_listeners, stop_listeners, write_city_config
+from bench.load import (
+    DISPATCH_ROOM,
+    LISTENER_USERS,
+    Listener,
+    sign_in,
+    start_listeners,
+    stop_listeners,
+    write_city_config,
+)
 from tests.requirements import REDIS_TEST_URL, missing
 from webapp.deploy import Child, Deployment, wait_healthy
 

@@ -33,7 +33,7 @@ def test_deploy_starts_reports_and_stops_every_process(empty_postgres_url, redis
         while not any(line.startswith("ready:") for line in lines) and time.monotonic() < deadline:
             assert launcher.poll() is None, "".join(lines)
             time.sleep(0.2)
-        for line in list(lines):
+        for line in lines:
             if found := re.match(r"web:\d+ pid (\d+) (http://\S+)/$", line.strip()):
                 pids[found[2]] = int(found[1])
         assert list(pids) == [f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"], "".join(lines)
@@ -57,7 +57,7 @@ def test_deploy_starts_reports_and_stops_every_process(empty_postgres_url, redis
 
         launcher.send_signal(signal.SIGTERM)
         assert launcher.wait(timeout=30) == 1  # a web process died under it: not a clean run
-        survivor = list(pids.values())[0]
+        survivor = next(iter(pids.values()))
         assert not Path(f"/proc/{survivor}").exists()  # stopped and reaped by the launcher
     finally:
         if launcher.poll() is None:

@@ -4,7 +4,13 @@ import os
 import signal
 import time
 
-from bench.load import TicketLoad, missed_events, stored_events, stored_tickets, wait_for_quiet
+from bench.load import (
+    TicketLoad,
+    missed_events,
+    stored_events,
+    stored_tickets,
+    wait_for_quiet,
+)
 from webapp.deploy import wait_healthy
 
 
