@@ -24,3 +24,4 @@ class DatabaseConfig(StrictModel):
 class RedisConfig(StrictModel):
     url: str | None = Field(None, description="Redis URL; unset = in-process bus; REDIS_URL overrides")
     detections_stream: str = Field("gridpatrol:detections", min_length=1, description="stream of workers' reports")
+    events_channel: str = Field("gridpatrol:case-events", min_length=1, description="pub/sub channel of case events")

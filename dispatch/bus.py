@@ -136,5 +136,5 @@ class RedisBus:
         self.client.close()
 
 
-def make_bus(redis_url: str | None) -> Bus:
-    return RedisBus(redis_url) if redis_url else InProcessBus()
+def make_bus(redis_url: str | None, channel: str = CHANNEL) -> Bus:
+    return RedisBus(redis_url, channel) if redis_url else InProcessBus()

@@ -23,7 +23,7 @@ def run_worker() -> int:
         return 2
     reports = RedisDetectionStream(settings.redis.url, stream=settings.redis.detections_stream)
     health, bus = (RedisHealthBoard(settings.redis.url),
-                            RedisBus(settings.redis.url))
+                            RedisBus(settings.redis.url, settings.redis.events_channel))
     try:
         worker = VisionWorker(
             sources=load_sources(settings.path(settings.worker.sources_file)).sources, vision=load_vision_config(),

@@ -55,7 +55,8 @@ def build_platform(settings: Settings) -> Platform:
         grid=grid,
     )
     evidence = EvidenceStore(settings.path(settings.app.instance_dir) / "evidence")
-    return Platform(settings=settings, engine=engine, sessions=sessions, ctx=ctx, bus=make_bus(settings.redis.url),
+    bus = make_bus(settings.redis.url, settings.redis.events_channel)
+    return Platform(settings=settings, engine=engine, sessions=sessions, ctx=ctx, bus=bus,
                     evidence=evidence, detections=make_detection_queue(settings.redis.url, settings.redis.detections_stream),
                     source_health=make_health_board(settings.redis.url))
 

@@ -27,12 +27,14 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def web_process(empty_postgres_url, redis_url, tmp_path):
+def web_process(empty_postgres_url, redis_url, stream_name, tmp_path):
     """A real `serve` process on its own PostgreSQL database and Redis, with the demo city and its accounts."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": empty_postgres_url, "REDIS_URL": redis_url, "GRIDPATROL_SECRET_KEY": "fanout-test",
            "GRIDPATROL_CONFIG": str(tmp_path / "city.yaml")}
-    (tmp_path / "city.yaml").write_text(f"app:\n  instance_dir: {tmp_path}\n", encoding="utf-8")
+    # A channel of its own: pub/sub channels are shared by every Redis database number.
+    (tmp_path / "city.yaml").write_text(f"app:\n  instance_dir: {tmp_path}\nredis:\n  events_channel: '{stream_name}'\n",
+                                        encoding="utf-8")
     server = subprocess.Popen([sys.executable, "-m", "webapp", "serve", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -55,7 +57,7 @@ def web_process(empty_postgres_url, redis_url, tmp_path):
 
 
 def test_event_from_a_second_process_reaches_a_client_of_the_first(web_process, empty_postgres_url, redis_url,
-                                                                   tmp_path):
+                                                                   stream_name, tmp_path):
     base, credentials = web_process
     http = requests.Session()
     password = credentials["users"]["dispatcher"]["password"]
@@ -67,7 +69,8 @@ def test_event_from_a_second_process_reaches_a_client_of_the_first(web_process, 
                    transports=["websocket"], wait_timeout=10)
     try:
         # This test process is the "second process": it commits a case and publishes on Redis.
-        other = build_platform(make_settings(empty_postgres_url, tmp_path / "other", redis={"url": redis_url}))
+        other = build_platform(make_settings(empty_postgres_url, tmp_path / "other",
+                                             redis={"url": redis_url, "events_channel": stream_name}))
         with other.sessions() as session:
             lon, lat = DEMO_CENTRE_WGS84
             result = submit_ticket(session=session, ctx=other.ctx, ticket_in=ticket_in(lon=lon, lat=lat), raw={},
