@@ -413,10 +413,13 @@ def fresh_database() -> Iterator[str]:
 
 
 def write_city_config(instance_dir: Path) -> Path:
-    """Settings for a load run: its own instance folder; no merging, so every ticket opens its own case."""
+    """Settings for a load run: its own instance folder and channel; no merging, so every ticket opens its own case."""
     path = instance_dir / "city.yaml"
     instance_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"app:\n  instance_dir: {instance_dir}\ndispatch:\n  merge_radius_m: 0\n", encoding="utf-8")
+    # A case-events channel of its own: pub/sub channels are shared by every database number of a Redis server.
+    channel = f"gridpatrol:case-events:load-{uuid.uuid4().hex[:8]}"
+    path.write_text(f"app:\n  instance_dir: {instance_dir}\ndispatch:\n  merge_radius_m: 0\n"
+                    f"redis:\n  events_channel: '{channel}'\n", encoding="utf-8")
     return path
 
 

@@ -1,5 +1,5 @@
 """The local Redis server restarts in the middle of a load (once for the module; the tests read what happened):
-no accepted ticket is lost or doubled, live push resumes, and dashboards end up with every event."""
+no accepted ticket is lost or doubled, live push resumes, and dashboards end up with every event, pushed."""
 import subprocess
 import time
 from dataclasses import dataclass
@@ -111,16 +111,14 @@ def test_every_accepted_ticket_is_stored_once(outcome: Outcome) -> None:
 
 
 def test_live_push_resumes_after_the_restart(outcome: Outcome) -> None:
+    """Tickets posted once Redis is back reach every client of their squad, on both processes, by push."""
     assert all(listener.connected for listener in outcome.listeners)
     for ticket in outcome.after:
         squad = [listener for listener in outcome.listeners if listener.room == f"squad:{ticket.squad}"]
         assert squad and all(ticket.case_id in pushed_cases(listener, outcome.events) for listener in squad)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "platform bug: events committed while Redis is away are published (RedisBus.pending) before the other "
-    "processes' pub/sub listeners have subscribed again, so no process pushes them; the dashboards' links "
-    "never dropped, so they never catch up. Fix: RedisBus tells its subscribers when it has subscribed again "
-    "after an error, and live.py then asks its clients to catch up (see the report / docs/deploy.md)"))
 def test_dashboards_have_every_event_of_their_room(outcome: Outcome) -> None:
+    """Their links never dropped, so they never caught up themselves: the web processes replay the outage's
+    events from the timeline when their bus subscription is back (LivePush.replay)."""
     assert missed_events(outcome.listeners, outcome.events) == {}

@@ -3,7 +3,6 @@ processes' consumer must take in what workers send next. Deleting the stream's k
 import time
 
 import pytest
-import redis
 
 from dispatch.streams import RedisDetectionStream
 
@@ -17,13 +16,6 @@ def stream(redis_url: str):
     reader.close()
 
 
-@pytest.mark.xfail(strict=True, raises=redis.ResponseError, reason=(
-    "platform bug: RedisDetectionStream creates its consumer group only when built; after Redis restarts "
-    "empty, every read fails with NOGROUP (the consumer logs it each second and takes nothing in until the "
-    "web process restarts) and backlog() fails with 'no such key' (/metrics answers 500). Fix in "
-    "dispatch/streams.py: on ResponseError starting NOGROUP in read(), create the group again "
-    "(xgroup_create(stream, group, id='0', mkstream=True), BUSYGROUP ignored) and read again; in backlog(), "
-    "the same on 'no such key', answering waiting 0, pending 0"))
 def test_reports_sent_after_a_restart_are_taken_in(stream: RedisDetectionStream) -> None:
     stream.client.delete(stream.stream)  # the restart: stream and group gone
     stream.client.xadd(stream.stream, {"json": '{"event_id": "cam:1"}'})  # a worker's next report recreates the stream
