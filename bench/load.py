@@ -81,8 +81,13 @@ class Seen:
 class Listener:
     """A dashboard: one Socket.IO client that catches up from its last seen id on every (re)connect, as our pages do."""
 
-    def __init__(self, *, url: str, cookie: str, room: str) -> None:
+    def __init__(self, *, url: str, cookie: str, room: str, resume_margin: int | None = None) -> None:
         self.url, self.cookie, self.room = url, cookie, room
+        # None: catch up from the largest id seen at (re)connect, as the pages do. A number: from the largest id
+        # seen when the link dropped, minus this margin (ids are taken before commit, so commits land out of
+        # order, and a push can arrive before the connect event).
+        self.resume_margin = resume_margin
+        self.resume_from: int | None = None
         self.seen: dict[int, Seen] = {}
         self.lock = threading.Lock()
         self.connects = 0
@@ -90,6 +95,7 @@ class Listener:
         self.client = socketio.Client(reconnection=True, reconnection_attempts=0, reconnection_delay=0.5,
                                       reconnection_delay_max=2, randomization_factor=0.3)
         self.client.on("connect", self._on_connect)
+        self.client.on("disconnect", self._on_disconnect)
         self.client.on("case_event", self._on_event)
 
     def connect(self, timeout_s: float = 20) -> None:
@@ -100,9 +106,15 @@ class Listener:
         with self.lock:
             return max(self.seen, default=0)
 
+    def _on_disconnect(self, *_reason) -> None:
+        self.resume_from = self.last_seen()
+
     def _on_connect(self) -> None:
         self.connects += 1
-        self._catch_up(self.last_seen())
+        if self.resume_margin is None or self.resume_from is None:
+            self._catch_up(self.last_seen())
+        else:
+            self._catch_up(max(0, self.resume_from - self.resume_margin))
 
     def _catch_up(self, after_id: int) -> None:
         self.client.emit("catch_up", {"after_id": after_id}, callback=self._on_catch_up)
@@ -134,11 +146,11 @@ class Listener:
 
 
 def start_listeners(*, urls: list[str], cookies: dict[str, str], rooms: dict[str, str], count: int,
-                    parallel: int = 8) -> list[Listener]:
+                    parallel: int = 8, resume_margin: int | None = None) -> list[Listener]:
     """`count` listeners, users in turn over LISTENER_USERS and processes in turn over `urls`."""
     users = list(cookies)
     listeners = [Listener(url=urls[i % len(urls)], cookie=cookies[users[i % len(users)]],
-                          room=rooms[users[i % len(users)]]) for i in range(count)]
+                          room=rooms[users[i % len(users)]], resume_margin=resume_margin) for i in range(count)]
     with ThreadPoolExecutor(parallel) as pool:
         list(pool.map(lambda listener: listener.connect(), listeners))
     return listeners
@@ -460,7 +472,8 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
             rooms = {user: DISPATCH_ROOM if credentials["users"][user]["squad"] is None
                      else f"squad:{credentials['users'][user]['squad']}" for user in LISTENER_USERS}
             started = time.monotonic()
-            listeners = start_listeners(urls=urls, cookies=cookies, rooms=rooms, count=args.clients)
+            listeners = start_listeners(urls=urls, cookies=cookies, rooms=rooms, count=args.clients,
+                                        resume_margin=args.resume_margin)
             print(f"{len(listeners)} clients connected in {time.monotonic() - started:.1f} s")
             load = TicketLoad(urls=urls, token=credentials["tokens"]["hotline-gateway"], rate=args.rate,
                               duration_s=args.duration, workers=args.workers)
@@ -481,7 +494,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "load", "at": stamp, "server": {"serve": "python -m webapp serve per port (webapp.deploy)",
                                                "gunicorn": f"gunicorn -w 1 --threads {args.threads} 'webapp:create_app()' per port"}[args.server],
         "settings": {"rate_per_s": args.rate, "duration_s": args.duration, "clients": args.clients, "web": args.web,
-                     "generator_workers": args.workers, "merge_radius_m": 0, "redis": args.redis_url},
+                     "generator_workers": args.workers, "resume_margin": args.resume_margin, "merge_radius_m": 0, "redis": args.redis_url},
         "figures": figures,
         "machine": {"cpus": os.cpu_count(), "loadavg_before": load_before, "loadavg_after": load_after,
                     "web_cpu_seconds_during_load": cpu_used},
@@ -500,6 +513,9 @@ def main() -> None:
                         help="web process kind (default serve; gunicorn: -w 1 --threads 100, needs gunicorn installed)")
     parser.add_argument("--threads", type=int, default=100,
                         help="gunicorn threads per process; each websocket holds one (default 100)")
+    parser.add_argument("--resume-margin", type=int, default=None,
+                        help="clients catch up from the last id seen when the link dropped minus this margin "
+                             "(default: from the largest id seen at reconnect, as the pages do)")
     parser.add_argument("--workers", type=int, default=32, help="generator threads (default 32)")
     parser.add_argument("--settle", type=float, default=30, help="seconds to wait for the last events (default 30)")
     parser.add_argument("--redis-url", default=REDIS_URL, help=f"Redis (default {REDIS_URL})")
