@@ -187,13 +187,21 @@
     return actions.length;
   };
 
-  /* Live push: every (re)connect asks for what happened since the last event seen. */
+  /* Live push: every (re)connect asks for what happened since the link dropped. Event ids are given
+     before commit, so events may arrive slightly out of order: remember the ids seen, not just the
+     largest, and catch up from a little before the largest id seen when the link dropped. */
   GP.live = function (onEvent) {
-    var lastId = boot.last_event_id || 0;
+    var RESUME_MARGIN = 100, REMEMBERED = 10000;
+    var floor = boot.last_event_id || 0;  // the page was rendered with everything up to here
+    var newest = floor, resumeFrom = floor;
+    var seen = new Set(), seenOrder = [];
     var indicator = document.getElementById("live-state");
     function deliver(event) {
-      if (event.id <= lastId) return;  // already seen (catch-up and push may overlap)
-      lastId = event.id;
+      if (event.id <= floor || seen.has(event.id)) return;  // catch-up and push may overlap
+      seen.add(event.id);
+      seenOrder.push(event.id);
+      if (seenOrder.length > REMEMBERED) seen.delete(seenOrder.shift());
+      newest = Math.max(newest, event.id);
       onEvent(event);
     }
     function setState(up) {
@@ -204,15 +212,15 @@
     // WebSocket first: no polling-to-WebSocket upgrade in which early events wait; long-polling if a proxy
     // on the intranet refuses WebSockets.
     var socket = io({withCredentials: true, transports: ["websocket", "polling"], tryAllTransports: true});
-    function catchUp() {
-      socket.emit("catch_up", {after_id: lastId}, function (answer) {
+    function catchUp(afterId) {
+      socket.emit("catch_up", {after_id: afterId}, function (answer) {
         if (!answer || answer.error) return;
         answer.events.forEach(deliver);
-        if (!answer.complete) catchUp();
+        if (!answer.complete && answer.events.length) catchUp(answer.events[answer.events.length - 1].id);
       });
     }
-    socket.on("connect", function () { setState(true); catchUp(); });
-    socket.on("disconnect", function () { setState(false); });
+    socket.on("connect", function () { setState(true); catchUp(Math.max(floor, resumeFrom - RESUME_MARGIN)); });
+    socket.on("disconnect", function () { setState(false); resumeFrom = newest; });
     socket.on("case_event", deliver);
     GP.socket = socket;
     return socket;
