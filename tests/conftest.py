@@ -17,7 +17,7 @@ from dispatch.account.service import create_user, issue_token
 from dispatch.bus import InProcessBus
 from dispatch.ticket.enums import TicketSource
 from tests.factories import make_settings
-from tests.requirements import POSTGRES_ADMIN_URL, REDIS_TEST_URL, missing
+from tests.requirements import POSTGRES_ADMIN_URL, missing, redis_available
 from webapp import create_app
 from webapp.platform import Platform, build_platform
 
@@ -84,16 +84,9 @@ def platform(request, tmp_path: Path) -> Iterator[Platform]:
 
 
 @pytest.fixture
-def redis_url() -> Iterator[str]:
-    """The test Redis database (15), reachable; its client closed afterwards."""
-    client = redis.Redis.from_url(REDIS_TEST_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        missing(f"Redis at {REDIS_TEST_URL} ({exc.__class__.__name__})")
-    finally:
-        client.close()
-    yield REDIS_TEST_URL
+def redis_url() -> str:
+    """The test Redis database (15), reachable."""
+    return redis_available()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 import pytest
+import redis
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 POSTGRES_ADMIN_URL = os.environ.get("GRIDPATROL_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -24,3 +25,15 @@ def shared_path(relative: str) -> Path:
     if not path.exists():
         missing(f"shared asset {path}")
     return path
+
+
+def redis_available() -> str:
+    """The test Redis URL, or fail/skip when that Redis does not answer."""
+    client = redis.Redis.from_url(REDIS_TEST_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        missing(f"Redis at {REDIS_TEST_URL} ({exc.__class__.__name__})")
+    finally:
+        client.close()
+    return REDIS_TEST_URL

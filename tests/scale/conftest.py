@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import redis
 
 from bench.load import (
     DISPATCH_ROOM,
@@ -18,7 +17,6 @@ from bench.load import (
     stop_listeners,
     write_city_config,
 )
-from tests.requirements import REDIS_TEST_URL, missing
 from webapp.deploy import Child, Deployment, wait_healthy
 
 
@@ -26,22 +24,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def redis_available() -> str:
-    client = redis.Redis.from_url(REDIS_TEST_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        missing(f"Redis at {REDIS_TEST_URL} ({exc.__class__.__name__})")
-    finally:
-        client.close()
-    return REDIS_TEST_URL
-
-
-@pytest.fixture
-def redis_url() -> str:
-    return redis_available()
 
 
 @dataclass

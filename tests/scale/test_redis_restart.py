@@ -19,8 +19,8 @@ from bench.load import (
     wait_for_quiet,
 )
 from tests.conftest import new_postgres_database
-from tests.requirements import REDIS_TEST_URL
-from tests.scale.conftest import Running, redis_available, start_running
+from tests.requirements import REDIS_TEST_URL, redis_available
+from tests.scale.conftest import Running, start_running
 
 REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
                "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
