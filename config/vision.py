@@ -49,13 +49,15 @@ class RuntimeConfig(StrictModel):
 
 
 class StreamsConfig(StrictModel):
-    """The multi-stream runner: decode threads feeding batched detection."""
+    """Many sources on one model: each decoded in its own thread, frames of several sources per detection call."""
 
     batch: int = Field(4, ge=1, le=64, description="most frames of different sources run through one detect_many call")
-    queue_frames: int = Field(8, ge=1, le=1024, description="decoded frames waiting for the detector, all sources")
-    decode_threads: int = Field(2, ge=1, le=64, description="threads decoding sources (each owns a share of them)")
+    read_ahead: int = Field(2, ge=1, le=64, description="analysed frames decoded ahead per source, awaiting detection")
+    decoder_threads: int = Field(
+        1, ge=0, le=64, description="FFmpeg threads per video decoder; 0 = FFmpeg's choice (one per core)"
+    )
     drop_when_full: bool = Field(
-        False, description="live streams: drop and count a frame when the queue is full; files: wait for room"
+        False, description="live streams: drop and count a frame when its source's read-ahead is full; files: wait"
     )
 
 
@@ -141,6 +143,18 @@ class MotionConfig(StrictModel):
     ransac_px: float = Field(3.0, gt=0, le=50, description="RANSAC reprojection threshold in pixels")
 
 
+class GateConfig(StrictModel):
+    """Motion gating (as Frigate does): the model skips an analysed frame in which nothing moved."""
+
+    enabled: bool = Field(True, description="reuse the last detections while the picture has not changed")
+    thumbnail_width: int = Field(160, ge=16, le=1920, description="width of the grey thumbnail frames are compared at")
+    pixel_delta: int = Field(25, ge=1, le=255, description="grey levels a thumbnail pixel must move to count as changed")
+    max_changed: float = Field(
+        0.001, ge=0.0, le=1.0, description="changed fraction of the thumbnail at or under which nothing moved"
+    )
+    max_reuse: int = Field(2, ge=0, le=1000, description="unchanged frames in a row that reuse detections; then the model runs")
+
+
 class VisionConfig(StrictModel):
     analysis_fps: float = Field(2.0, gt=0.0, le=60.0, description="analysed frames per second of media time")
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
@@ -151,6 +165,7 @@ class VisionConfig(StrictModel):
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     motion: MotionConfig = Field(default_factory=MotionConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)
     streams: StreamsConfig = Field(default_factory=StreamsConfig)
 
 

@@ -12,6 +12,7 @@ from vision.detector import Detector
 from vision.dwell import DwellRules
 from vision.events import ViolationEvent
 from vision.evidence import EvidenceWriter
+from vision.gate import MotionGate
 from vision.motion import IDENTITY, EgoMotion, invert, transform_boxes
 from vision.sources import Frame, FrameSource
 from vision.tracking import Tracker
@@ -28,6 +29,7 @@ class AnalysisReport:
     source_id: str
     config: ReportConfig
     frames_analysed: int = 0
+    frames_reused: int = 0  # the motion gate found nothing moved: the model did not run, the last detections stood
     detections_by_kind: Counter[str] = field(default_factory=Counter)  # confident boxes only
     tracks: int = 0
     event_ids: set[str] = field(default_factory=set)
@@ -54,7 +56,8 @@ class AnalysisReport:
         per_frame_ms = 1000 * self.seconds / self.frames_analysed if self.frames_analysed else 0.0
         lines = [
             f"source {self.source_id}: {self.frames_analysed} frames analysed in {self.seconds:.1f} s "
-            f"({per_frame_ms:.0f} ms/frame)",
+            f"({per_frame_ms:.0f} ms/frame; the model ran on {self.frames_analysed - self.frames_reused}, "
+            f"nothing moved in {self.frames_reused})",
             f"detections (conf >= {self.config.confident_conf}): {self.detections} ({kinds}); tracks: {self.tracks}",
             f"events: {len(self.event_ids)} ({rules})",
         ]
@@ -80,6 +83,7 @@ class Pipeline:
         evidence: EvidenceWriter | None = None,
         locate: Locate | None = None,
         motion: EgoMotion | None = None,
+        gate: MotionGate | None = None,
     ) -> None:
         self.source_id = source_id
         self.detector = detector
@@ -98,11 +102,27 @@ class Pipeline:
         self.motion = motion  # a moving camera: work in the first frame's pixels
         self.to_reference = IDENTITY
         self.report = AnalysisReport(source_id=source_id, config=config.report)
+        self.gate = gate  # a fixed camera: the model skips frames in which nothing moved
         self._last_image: np.ndarray | None = None
+        self._last_detections = Detections.empty()  # the detector's boxes of the last frame, before tracking
 
-    def process(self, frame: Frame) -> list[ViolationEvent]:
+    def reused_detections(self, frame: Frame) -> Detections | None:
+        """The last frame's detections when the motion gate finds nothing moved since the model last ran;
+        None: the model must run on this frame. Call once per frame, before `process`."""
+        if self.gate is None or self.gate.changed(frame.image):
+            return None
+        self.report.frames_reused += 1
+        return self._last_detections
+
+    def process(self, frame: Frame, detections: Detections | None = None) -> list[ViolationEvent]:
+        """This frame's events. `detections`: the caller asked `reused_detections` and ran the model itself when
+        needed (several sources in one call); without them the pipeline does both."""
         started = time.perf_counter()
-        detections = self.detector.detect(frame.image)
+        if detections is None:
+            detections = self.reused_detections(frame)
+        if detections is None:
+            detections = self.detector.detect(frame.image)
+        self._last_detections = detections
         if self.motion is not None:
             self.to_reference = self.motion.update(frame.image)
             detections = replace(detections, xyxy=transform_boxes(detections.xyxy, self.to_reference))

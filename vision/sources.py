@@ -24,6 +24,16 @@ FPS_WINDOW_S = 5.0
 # Media timestamps come from rounded pts: a frame 1 ms early still fills its slot.
 SLOT_TOLERANCE_S = 0.001
 STREAM_TUNING_KEYS = ("backoff_initial_s", "backoff_max_s", "open_timeout_s", "read_timeout_s")
+# One FFmpeg thread per decoder costs a third less CPU per frame than one per core (bench/README.md); many
+# sources share the cores anyway. 0: FFmpeg's choice, for a single high-resolution source wanting low latency.
+DEFAULT_DECODER_THREADS = 1
+
+
+def decoder_params(decoder_threads: int) -> list[int]:
+    """OpenCV open parameters setting FFmpeg's decoding threads (none for 0: FFmpeg's choice)."""
+    if decoder_threads < 0:
+        raise ValueError(f"decoder_threads must be 0 (FFmpeg's choice) or more, got {decoder_threads}")
+    return [cv2.CAP_PROP_N_THREADS, decoder_threads] if decoder_threads else []
 
 
 class SourceError(Exception):
@@ -122,13 +132,18 @@ class FrameSource(ABC):
 class VideoFileSource(FrameSource):
     """A video file, decoding only the frames analysed at `analysis_fps` of media time (None: all)."""
 
-    def __init__(self, path: str | Path, *, source_id: str, analysis_fps: float | None = None) -> None:
+    def __init__(
+        self, path: str | Path, *, source_id: str, analysis_fps: float | None = None,
+        decoder_threads: int = DEFAULT_DECODER_THREADS,
+    ) -> None:
         super().__init__(source_id)
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"video file not found: {self.path}")
         self._selector = _FrameSelector(analysis_fps)
-        self._capture: cv2.VideoCapture | None = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        self._capture: cv2.VideoCapture | None = cv2.VideoCapture(
+            str(self.path), cv2.CAP_FFMPEG, decoder_params(decoder_threads)
+        )
         if not self._capture.isOpened():
             self.close()
             raise SourceError(f"cannot decode video file {self.path}: OpenCV/FFmpeg cannot open it")
@@ -261,6 +276,7 @@ class StreamSource(FrameSource):
         backoff_max_s: float = 30.0,
         open_timeout_s: float = 10.0,
         read_timeout_s: float = 10.0,
+        decoder_threads: int = DEFAULT_DECODER_THREADS,
     ) -> None:
         super().__init__(source_id)
         if not 0 < backoff_initial_s <= backoff_max_s:
@@ -274,6 +290,7 @@ class StreamSource(FrameSource):
         self._capture_params = [
             cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, round(open_timeout_s * 1000),
             cv2.CAP_PROP_READ_TIMEOUT_MSEC, round(read_timeout_s * 1000),
+            *decoder_params(decoder_threads),
         ]  # fmt: skip
         self._capture: cv2.VideoCapture | None = None
         self._capture_lock = threading.Lock()
@@ -349,11 +366,13 @@ def open_source(spec: Mapping[str, Any]) -> FrameSource:
             raise ValueError(f"source spec lacks {key!r}: {dict(spec)}")
     source_id, kind, uri = str(spec["id"]), spec["kind"], spec["uri"]
     analysis_fps = spec.get("analysis_fps")
+    decoder_threads = spec.get("decoder_threads", DEFAULT_DECODER_THREADS)
     if kind == "file":
-        return VideoFileSource(uri, source_id=source_id, analysis_fps=analysis_fps)
+        return VideoFileSource(uri, source_id=source_id, analysis_fps=analysis_fps, decoder_threads=decoder_threads)
     if kind == "stream":
         tuning = {key: spec[key] for key in STREAM_TUNING_KEYS if key in spec}
-        return StreamSource(uri, source_id=source_id, analysis_fps=analysis_fps, **tuning)
+        return StreamSource(uri, source_id=source_id, analysis_fps=analysis_fps, decoder_threads=decoder_threads,
+                            **tuning)
     if kind == "folder":
         return ImageFolderSource(uri, source_id=source_id, fps_assumed=spec.get("fps_assumed", 1.0))
     if kind == "image":

@@ -14,7 +14,11 @@ from vision.detector import Detector
 from vision.drone import TelemetryMapper
 from vision.fast.detector import OpenVinoDetector
 from vision.events import ViolationEvent
+from vision.detections import Detections
 from vision.evidence import EvidenceWriter
+from vision.feeds import Captured, FeedItem, SourceEnded, SourceFeed
+from vision.sources import Frame
+from vision.gate import MotionGate
 from vision.geo import Homography
 from vision.handover import detection_report
 from vision.motion import EgoMotion
@@ -55,12 +59,16 @@ def zone_of(config: ZoneConfig, locate: Locate | None, source_id: str, *, stabil
     return GroundZone.on_ground(config, locate)
 
 
+GET_RETRY_S = 0.2  # waiting for a source's next frame, `stop` is looked at this often
+
+
 @dataclass
 class SourceRun:
-    """One source and its pipeline."""
+    """One source, the thread decoding it ahead, and its pipeline."""
 
     config: SourceConfig
     source: FrameSource
+    feed: SourceFeed
     pipeline: Pipeline
     media_start: dt.datetime
     ended: bool = False
@@ -68,7 +76,10 @@ class SourceRun:
 
 
 class VisionWorker:
-    """Reads every source in turn, one frame each, so one model serves them all; sends each event's report."""
+    """Steps every source a frame at a time, so one model serves them all; sends each event's report.
+
+    Each source decodes in its own thread (`vision.streams.read_ahead` frames ahead); a step takes the next
+    frame of every live source, and the frames whose picture changed go through their model together."""
 
     def __init__(
         self, *, sources: list[SourceConfig], vision: VisionConfig, send: Send, evidence_dir: Path,
@@ -98,11 +109,17 @@ class VisionWorker:
             zones=[zone_of(zone, locate, config.id, stabilized=config.stabilize) for zone in zones_config.zones], config=self.vision,
             evidence=EvidenceWriter(self.evidence_dir / config.id, self.vision.evidence), locate=locate,
             motion=EgoMotion(self.vision.motion) if config.stabilize else None,
+            # Only a fixed camera is motion-gated: a drone's picture and its ground mapping move with it.
+            gate=MotionGate(self.vision.gate) if self.vision.gate.enabled and config.kind == "camera" else None,
         )
         # Stills of a folder are taken analysis_fps apart.
         source = open_source({"id": config.id, "kind": config.media, "uri": config.uri,
-                              "analysis_fps": config.analysis_fps, "fps_assumed": config.analysis_fps})
-        return SourceRun(config=config, source=source, pipeline=pipeline, media_start=dt.datetime.now(dt.timezone.utc))
+                              "analysis_fps": config.analysis_fps, "fps_assumed": config.analysis_fps,
+                              "decoder_threads": self.vision.streams.decoder_threads})
+        feed = SourceFeed(source, queue.Queue(maxsize=self.vision.streams.read_ahead),
+                          drop_when_full=self.vision.streams.drop_when_full).start()
+        return SourceRun(config=config, source=source, feed=feed, pipeline=pipeline,
+                         media_start=dt.datetime.now(dt.timezone.utc))
 
     def _hand_over(self, run: SourceRun, events: list[ViolationEvent]) -> None:
         for event in events:
@@ -129,31 +146,64 @@ class VisionWorker:
                        "present": event_id in run.open_events,
                        "observed_at": dt.datetime.now(dt.timezone.utc).isoformat()})
 
-    def step(self) -> int:
+    def step(self, stop: threading.Event | None = None) -> int:
         """Answer pending rechecks, then one frame from every live source; returns how many are still live."""
         self._answer_rechecks()
+        arrived: list[tuple[int, SourceRun, FeedItem]] = []
         for index, run in enumerate(self.runs):
             if run.ended:
                 continue
-            frame = run.source.read()
-            if frame is not None:
-                if isinstance(run.pipeline.locate, TelemetryMapper):
-                    run.pipeline.locate.at(frame)  # this frame's position and gimbal
-                self._hand_over(run, run.pipeline.process(frame))
-                continue
-            self._hand_over(run, run.pipeline.finish())
-            run.source.close()
-            if run.config.loop:  # a demo feed starts again as a new stream of events
-                self.runs[index] = self._start(run.config)
-            else:
-                run.ended = True
+            item = self._next(run, stop)
+            if item is None:  # stopped while waiting
+                return sum(not run.ended for run in self.runs)
+            arrived.append((index, run, item))
+        frames = [(run, item.frame) for _, run, item in arrived if isinstance(item, Captured)]
+        for (run, frame), detections in zip(frames, self._detect(frames)):
+            if isinstance(run.pipeline.locate, TelemetryMapper):
+                run.pipeline.locate.at(frame)  # this frame's position and gimbal
+            self._hand_over(run, run.pipeline.process(frame, detections))
+        for index, run, item in arrived:
+            if isinstance(item, SourceEnded):
+                self._hand_over(run, run.pipeline.finish())
+                run.feed.close()
+                if run.config.loop:  # a demo feed starts again as a new stream of events
+                    self.runs[index] = self._start(run.config)
+                else:
+                    run.ended = True
         return sum(not run.ended for run in self.runs)
+
+    @staticmethod
+    def _next(run: SourceRun, stop: threading.Event | None) -> FeedItem | None:
+        """The source's next decoded frame (or its end); None when `stop` is set first."""
+        while stop is None or not stop.is_set():
+            try:
+                return run.feed.out.get(timeout=GET_RETRY_S)
+            except queue.Empty:
+                continue
+        return None
+
+    def _detect(self, frames: list[tuple[SourceRun, Frame]]) -> list[Detections]:
+        """Each frame's detections: the last ones where nothing moved (motion gate), else its model's; frames of
+        sources sharing a model go through it together, `streams.batch` at a time."""
+        found = [run.pipeline.reused_detections(frame) for run, frame in frames]
+        waiting: dict[int, list[int]] = {}  # id(detector) -> indices of its frames the model must see
+        for index, ((run, _), detections) in enumerate(zip(frames, found)):
+            if detections is None:
+                waiting.setdefault(id(run.pipeline.detector), []).append(index)
+        batch = self.vision.streams.batch
+        for indices in waiting.values():
+            detector = frames[indices[0]][0].pipeline.detector
+            for start in range(0, len(indices), batch):
+                chunk = indices[start : start + batch]
+                for index, detections in zip(chunk, detector.detect_many([frames[i][1].image for i in chunk])):
+                    found[index] = detections
+        return [detections if detections is not None else Detections.empty() for detections in found]
 
     def run(self, stop: threading.Event, *, post_health: PostHealth | None = None, health_every_s: float = 5.0) -> None:
         """Step until every source has ended or `stop` is set, posting the sources' health now and then."""
         next_post = 0.0
         while not stop.is_set():
-            live = self.step()
+            live = self.step(stop)
             if post_health is not None and (time.monotonic() >= next_post or not live):
                 for source_id, health in self.health().items():
                     post_health(source_id, {**health, "reported_at": time.time()})
@@ -161,7 +211,7 @@ class VisionWorker:
             if not live:
                 break
         for run in self.runs:
-            run.source.close()
+            run.feed.close()
 
     def health(self) -> dict[str, dict[str, Any]]:
         """Each source's health, for the platform's source list."""

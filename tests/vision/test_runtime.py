@@ -15,7 +15,7 @@ from vision.events import ViolationEvent
 from config.vision import RuntimeConfig, StreamsConfig
 from vision.fast.detector import Letterbox, OpenVinoDetector, RuntimeUnavailableError, nms
 from vision.fast.reshape import make_anchors, reshape_yolo
-from vision.fast.streams import MultiStreamRunner, PrefetchedDetector
+from vision.fast.streams import MultiStreamRunner
 from vision.pipeline import Pipeline
 from vision.sources import VideoFileSource
 from vision.zones import Zone
@@ -176,23 +176,12 @@ def test_the_runner_on_the_fast_path_gives_the_pipelines_events(
     published: list[ViolationEvent] = []
     runner = MultiStreamRunner(
         detector=fast, sources=[source("cam"), source("cam-copy")],
-        make_pipeline=lambda source_id, prefetched: Pipeline(
-            source_id=source_id, detector=prefetched, zones=zones, config=vision_config),  # type: ignore[arg-type]
-        config=StreamsConfig(batch=2, decode_threads=2, queue_frames=4),
+        make_pipeline=lambda source_id: Pipeline(
+            source_id=source_id, detector=fast, zones=zones, config=vision_config),  # type: ignore[arg-type]
+        config=StreamsConfig(batch=2, read_ahead=2),
     )
     stats = runner.run(lambda event, captured_at: published.append(event))
     assert stats.frames == 2 * runner.pipelines["cam"].report.frames_analysed
     assert [e for e in published if e.source_id == "cam"] == expected
     copies = [e for e in published if e.source_id == "cam-copy"]
     assert [replace(e, event_id=e.event_id.replace("cam-copy", "cam"), source_id="cam") for e in copies] == expected
-
-
-def test_prefetched_detections_belong_to_one_frame() -> None:
-    prefetched = PrefetchedDetector("cam")
-    image, other = np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4, 3), np.uint8)
-    prefetched.hold(image, Detections.empty())
-    with pytest.raises(RuntimeError, match="another frame"):
-        prefetched.detect(other)
-    assert len(prefetched.detect(image)) == 0
-    with pytest.raises(RuntimeError):  # handed out once: a second call means a frame was processed twice
-        prefetched.detect(image)
