@@ -65,8 +65,9 @@ class DetectorConfig(StrictModel):
     model: str = Field(
         "yolo11n.pt", min_length=1, description="model path (.pt, ONNX, OpenVINO folder, engine) or Triton URL"
     )
-    runtime: Literal["ultralytics", "openvino"] = Field(
-        "ultralytics", description="ultralytics: any format; openvino: an OpenVINO IR folder run directly (faster)"
+    runtime: Literal["auto", "ultralytics", "openvino"] = Field(
+        "auto", description="auto: openvino for an OpenVINO IR folder on the CPU, else ultralytics; ultralytics: any "
+        "format; openvino: an OpenVINO IR run directly (faster, same boxes)"
     )
     openvino: RuntimeConfig = Field(default_factory=RuntimeConfig, description="settings of the openvino runtime")
     device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?|\d+)$", description="inference device: cpu, cuda or cuda:N")

@@ -6,7 +6,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from config.vision import VisionConfig, load_vision_config, load_zones
-from vision.detector import Detector, ModelUnavailableError
+from vision.detector import Detector, ModelUnavailableError, load_detector
 from vision.events import ViolationEvent
 from vision.evidence import EvidenceWriter
 from vision.pipeline import AnalysisReport, Pipeline
@@ -35,7 +35,7 @@ def analyze(
 ) -> tuple[AnalysisReport, list[ViolationEvent]]:
     """Analyse `media`, writing out_dir/events.json and out_dir/evidence/*.jpg; the report and every event."""
     config = config or load_vision_config()
-    detector = detector or Detector(config.detector)
+    detector = detector or load_detector(config.detector)
     camera = load_zones(zones_file, config) if zones_file is not None else None
     source_id = camera.source_id if camera is not None else media.stem
     zones = [Zone.from_config(zone) for zone in camera.zones] if camera is not None else []

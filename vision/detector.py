@@ -1,5 +1,6 @@
 """One Ultralytics detection model, shared by every stream."""
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ultralytics import YOLO
@@ -7,6 +8,9 @@ from ultralytics.engine.results import Results
 
 from config.vision import DetectorConfig
 from vision.detections import Detections
+
+if TYPE_CHECKING:
+    from vision.fast.detector import OpenVinoDetector
 
 REMOTE_PREFIXES = ("http://", "https://", "grpc://")
 
@@ -58,3 +62,17 @@ class Detector:
             device=self.config.device,
             verbose=False,
         )[0]
+
+
+def load_detector(config: DetectorConfig) -> "Detector | OpenVinoDetector":
+    """The detector `config.runtime` asks for; auto takes the OpenVINO fast path where the model allows it."""
+    from vision.fast.detector import OpenVinoDetector, RuntimeUnavailableError
+
+    if config.runtime == "openvino":
+        return OpenVinoDetector(config, config.openvino)
+    if config.runtime == "auto":
+        try:
+            return OpenVinoDetector(config, config.openvino)
+        except RuntimeUnavailableError:  # not an IR on the CPU (a .pt, ONNX, an engine, CUDA): Ultralytics runs it
+            pass
+    return Detector(config)

@@ -10,7 +10,7 @@ from typing import Any
 
 from config.sources import SourceConfig
 from config.vision import VisionConfig, ZoneConfig, load_zones
-from vision.detector import Detector
+from vision.detector import Detector, load_detector
 from vision.drone import TelemetryMapper
 from vision.fast.detector import OpenVinoDetector
 from vision.events import ViolationEvent
@@ -95,8 +95,7 @@ class VisionWorker:
         path = model or self.vision.detector.model
         if path not in self.detectors:
             config = self.vision.detector.model_copy(update={"model": path})
-            self.detectors[path] = (OpenVinoDetector(config, config.openvino) if config.runtime == "openvino"
-                                    else Detector(config))
+            self.detectors[path] = load_detector(config)
         return self.detectors[path]
 
     def _start(self, config: SourceConfig) -> SourceRun:

@@ -6,7 +6,7 @@ import pytest
 
 from config.vision import DetectorConfig, VisionConfig
 from tests.requirements import shared_path
-from vision.detector import Detector, ModelUnavailableError
+from vision.detector import Detector, ModelUnavailableError, load_detector
 
 
 def test_a_missing_model_path_fails_naming_the_path(tmp_path: Path) -> None:
@@ -43,3 +43,22 @@ def test_the_parked_car_is_one_vehicle_box(detector: Detector) -> None:
     x, y = vehicles.anchors[0]
     assert 295 <= x <= 315 and 200 <= y <= 212
     assert set(detections.kind.tolist()) <= {"vehicle", "person", "vending_signal", "vendor"}
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(("model", "runtime", "expected"), [
+    ("models/yolo11n_int8_openvino_model", "auto", "OpenVinoDetector"),  # an IR on the CPU: the fast path
+    ("models/yolo11n_coco_rebuilt.pt", "auto", "Detector"),  # anything else: Ultralytics
+    ("models/yolo11n_int8_openvino_model", "ultralytics", "Detector"),
+])
+def test_the_runtime_setting_chooses_the_detector(vision_config: VisionConfig, model: str, runtime: str,
+                                                  expected: str) -> None:
+    config = vision_config.detector.model_copy(update={"model": str(shared_path(model)), "runtime": runtime})
+    assert type(load_detector(config)).__name__ == expected
+
+
+def test_the_openvino_runtime_refuses_a_model_that_is_not_an_ir(tmp_path: Path) -> None:
+    from vision.fast.detector import RuntimeUnavailableError
+
+    with pytest.raises(RuntimeUnavailableError, match="not an OpenVINO IR"):
+        load_detector(DetectorConfig(model=str(tmp_path / "yolo11n.pt"), runtime="openvino"))
