@@ -30,7 +30,7 @@ import psutil
 from config.vision import VisionConfig, ZoneConfig, load_vision_config, load_zones
 from vision.detections import Detections
 from vision.events import ViolationEvent
-from config.vision import RuntimeConfig, StreamsConfig
+from config.vision import InputShape, RuntimeConfig, StreamsConfig
 from vision.fast.detector import OpenVinoDetector, StageTimes
 from vision.fast.streams import MultiStreamRunner
 from vision.gate import MotionGate
@@ -51,15 +51,18 @@ class Stream:
     kind: str  # camera or drone, as a source's kind: the worker motion-gates fixed cameras only
     clip: Path
     zones: list[ZoneConfig]
+    input_shape: InputShape | None = None  # as the source's input_shape: None = the runtime's setting
 
 
-# (source id, kind, clip under ../shared, zones file): a street camera, an oblique drone view, a motorway camera.
+# (source id, kind, input shape, clip under ../shared, zones file): a street camera, an oblique drone view, a
+# motorway camera. Street cameras see large objects: rect input (640x384); the drone's small cars need the square.
 CLIPS = (
-    ("cctv_street", "camera", "data/media/cctv_street_no_parking_zone.mp4",
+    ("cctv_street", "camera", "rect", "data/media/cctv_street_no_parking_zone.mp4",
      "config/zones/cctv_street_no_parking_zone.yaml"),
-    ("drone_oblique_lot", "drone", "data/media/drone_oblique_parking_lot.mp4",
+    ("drone_oblique_lot", "drone", None, "data/media/drone_oblique_parking_lot.mp4",
      "config/zones/drone_oblique_parking_lot.yaml"),
-    ("traffic_motorway", "camera", "data/media/degirum_pysdk_examples/Traffic.mp4", "config/zones/traffic_motorway.yaml"),
+    ("traffic_motorway", "camera", "rect", "data/media/degirum_pysdk_examples/Traffic.mp4",
+     "config/zones/traffic_motorway.yaml"),
 )
 
 
@@ -407,7 +410,8 @@ def make_runner(
         return pipeline
 
     runner = MultiStreamRunner(detector=detector, sources=[open_source(stream) for stream in streams],
-                               make_pipeline=make_pipeline, config=config)
+                               make_pipeline=make_pipeline, config=config,
+                               input_shapes={stream.id: stream.input_shape for stream in streams})
     return runner, timed
 
 
@@ -625,12 +629,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strict-plain", action="store_true",
                         help="fail on any plain/pipeline difference, even one GridPatrol's rules make on Ultralytics' "
                         "own detector too")
-    parser.add_argument("--rect", action="store_true", help="rect input (640x384 for 16:9 frames) instead of square")
+    parser.add_argument("--rect", action="store_true", help="rect input (640x384 for 16:9 frames) for every stream")
+    parser.add_argument("--square", action="store_true", help="square input for every stream (no per-source rect)")
     parser.add_argument("--out", type=Path, default=None, help="JSON path (default bench/results/vision_<date>.json)")
     args = parser.parse_args(argv)
 
     model_dir = SHARED / MODEL
-    for needed in [model_dir] + [SHARED / clip for _, _, clip, _ in CLIPS]:
+    for needed in [model_dir] + [SHARED / clip for *_, clip, _ in CLIPS]:
         if not needed.exists():
             print(f"missing {needed} (set GRIDPATROL_SHARED to the shared folder)", file=sys.stderr)
             return 2
@@ -639,8 +644,8 @@ def main(argv: list[str] | None = None) -> int:
         vision = vision.model_copy(update={"gate": vision.gate.model_copy(update={"enabled": False})})
     ungated = vision.model_copy(update={"gate": vision.gate.model_copy(update={"enabled": False})})
     streams = [Stream(id=f"{source_id}-{copy}", kind=kind, clip=SHARED / clip,
-                      zones=load_zones(REPO / zones, vision).zones)
-               for copy in range(1, args.copies + 1) for source_id, kind, clip, zones in CLIPS]
+                      zones=load_zones(REPO / zones, vision).zones, input_shape=None if args.square else shape)
+               for copy in range(1, args.copies + 1) for source_id, kind, shape, clip, zones in CLIPS]
     runtime = RuntimeConfig(performance_hint=args.hint, infer_requests=args.requests, num_streams=args.streams,
                             input_shape="rect" if args.rect else "square")
     streams_config = StreamsConfig(batch=args.batch, read_ahead=args.read_ahead, decoder_threads=args.decoder_threads)
@@ -652,7 +657,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(streams)} streams, analysis at {vision.analysis_fps} frames/s; machine: {report['machine']}")
 
     detector = OpenVinoDetector(vision.detector, runtime)
-    detector.detect_many([np.zeros((360, 640, 3), np.uint8)] * detector.requests)  # compile and warm up
+    for shape in {stream.input_shape for stream in streams}:  # compile each input shape (all clips are 16:9), warm up
+        detector.detect_many([np.zeros((360, 640, 3), np.uint8)] * detector.requests, [shape] * detector.requests)
     bus = Bus()
     interval_s = 1 / vision.analysis_fps
     pipeline = run_pipeline(streams, vision, detector, streams_config, bus)

@@ -6,6 +6,7 @@ import yaml
 from pydantic import Field, model_validator
 
 from config.base import StrictModel
+from config.vision import InputShape
 
 LonLat = tuple[float, float]
 Pixel = tuple[float, float]
@@ -36,6 +37,10 @@ class SourceConfig(StrictModel):
     loop: bool = Field(False, description="start a file again when it ends (demo feeds)")
     zones: str = Field(description="zones file (config/zones/*.yaml) whose source_id is this id")
     model: str | None = Field(None, description="model for this source; null = the vision detector's model")
+    input_shape: InputShape | None = Field(
+        None, description="openvino runtime: square or rect network input for this source (rect: fewer pixels, for "
+        "views of large objects such as street cameras); null = detector.openvino.input_shape"
+    )
     homography: HomographyConfig | None = Field(None, description="fixed camera: pixel → ground mapping")
     telemetry: TelemetryConfig | None = Field(None, description="drone: per-frame position and gimbal")
     stabilize: bool = Field(False, description="a moving camera: follow its ego-motion so parked objects keep still")

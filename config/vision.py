@@ -26,6 +26,10 @@ DEFAULT_CLASS_MAP: dict[str, Kind] = {
 }
 
 
+# The fast path's network input: square (imgsz x imgsz) or rect (the smallest multiple of 32 around the frame).
+InputShape = Literal["square", "rect"]
+
+
 class RuntimeConfig(StrictModel):
     """The OpenVINO runtime of the fast path (detector.runtime: openvino)."""
 
@@ -39,7 +43,7 @@ class RuntimeConfig(StrictModel):
     infer_requests: int = Field(
         0, ge=0, le=64, description="requests kept in flight by detect_many; 0 = OpenVINO's optimal number"
     )
-    input_shape: Literal["square", "rect"] = Field(
+    input_shape: InputShape = Field(
         "square",
         description="square: imgsz x imgsz, boxes equal Ultralytics' predict on the IR; rect: the smallest multiple "
         "of 32 around the letterboxed frame (640x384 for 16:9), as Ultralytics does for .pt models: fewer pixels",

@@ -103,8 +103,12 @@ class VisionWorker:
         if zones_config.source_id != config.id:
             raise ValueError(f"{config.zones} is for source '{zones_config.source_id}', not '{config.id}'")
         locate = ground_mapper(config)
+        detector = self._detector(config.model)
+        if config.input_shape == "rect" and not isinstance(detector, OpenVinoDetector):
+            raise ValueError(f"source {config.id}: input_shape rect needs the openvino runtime (an OpenVINO IR "
+                             f"on the CPU); its model runs on {type(detector).__name__}")
         pipeline = Pipeline(
-            source_id=config.id, detector=self._detector(config.model),
+            source_id=config.id, detector=detector,
             zones=[zone_of(zone, locate, config.id, stabilized=config.stabilize) for zone in zones_config.zones], config=self.vision,
             evidence=EvidenceWriter(self.evidence_dir / config.id, self.vision.evidence), locate=locate,
             motion=EgoMotion(self.vision.motion) if config.stabilize else None,
@@ -194,7 +198,12 @@ class VisionWorker:
             detector = frames[indices[0]][0].pipeline.detector
             for start in range(0, len(indices), batch):
                 chunk = indices[start : start + batch]
-                for index, detections in zip(chunk, detector.detect_many([frames[i][1].image for i in chunk])):
+                images = [frames[i][1].image for i in chunk]
+                if isinstance(detector, OpenVinoDetector):  # each source's own network input
+                    detected = detector.detect_many(images, [frames[i][0].config.input_shape for i in chunk])
+                else:
+                    detected = detector.detect_many(images)
+                for index, detections in zip(chunk, detected):
                     found[index] = detections
         return [detections if detections is not None else Detections.empty() for detections in found]
 

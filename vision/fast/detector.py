@@ -20,7 +20,7 @@ from openvino.preprocess import ColorFormat, PrePostProcessor
 
 from config.vision import DetectorConfig
 from vision.detections import UNTRACKED, Detections
-from config.vision import RuntimeConfig
+from config.vision import InputShape, RuntimeConfig
 from vision.fast.reshape import reshape_yolo
 
 PAD_VALUE = 114  # Ultralytics' letterbox grey
@@ -133,7 +133,6 @@ class OpenVinoDetector:
         shape = self._core.read_model(self._xml).input(0).get_partial_shape()
         if shape.is_dynamic or tuple(shape.to_shape()) != (1, 3, config.imgsz, config.imgsz):
             raise RuntimeUnavailableError(f"{self._xml}: input {shape}, expected [1,3,{config.imgsz},{config.imgsz}]")
-        self._stride = STRIDE if self.runtime.input_shape == "rect" else None
         self._engines: dict[tuple[int, int], _Engine] = {}
         self._last_engine: _Engine | None = None
         size = max(self.class_names) + 1
@@ -172,17 +171,22 @@ class OpenVinoDetector:
         self._engines[shape] = _Engine(requests=requests, canvases=canvases, geometry=[None] * count)
         return self._engines[shape]
 
-    def detect(self, image: np.ndarray) -> Detections:
+    def detect(self, image: np.ndarray, input_shape: InputShape | None = None) -> Detections:
         """Boxes of the mapped classes in one BGR image."""
-        return self.detect_many([image])[0]
+        return self.detect_many([image], [input_shape])[0]
 
-    def detect_many(self, images: Sequence[np.ndarray]) -> list[Detections]:
-        """Each image's Detections; up to `requests` images run side by side on the runtime's streams."""
+    def detect_many(
+        self, images: Sequence[np.ndarray], input_shapes: Sequence[InputShape | None] | None = None
+    ) -> list[Detections]:
+        """Each image's Detections; up to `requests` images run side by side on the runtime's streams.
+        `input_shapes`: per image, square or rect (None: `runtime.input_shape`), as its source is configured."""
         results: list[Detections] = [Detections.empty()] * len(images)
         pending: dict[tuple[_Engine, int], tuple[int, Letterbox, tuple[int, int]]] = {}
         for index, image in enumerate(images):
             started = time.perf_counter()
-            box = Letterbox.fit(image.shape[0], image.shape[1], self.config.imgsz, stride=self._stride)
+            shape = (input_shapes[index] if input_shapes is not None else None) or self.runtime.input_shape
+            box = Letterbox.fit(image.shape[0], image.shape[1], self.config.imgsz,
+                                stride=STRIDE if shape == "rect" else None)
             engine = self._engine(box.shape)
             slot = engine.take_slot()
             if (engine, slot) in pending:  # that request still holds an earlier image: collect it first

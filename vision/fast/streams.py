@@ -11,10 +11,10 @@ shared queue, whatever frames are ready go through one `detect_many` call, and e
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from config.vision import StreamsConfig
+from config.vision import InputShape, StreamsConfig
 from vision.events import ViolationEvent
 from vision.fast.detector import OpenVinoDetector
 from vision.feeds import Captured, FeedItem, FeedStats, SourceEnded, SourceFeed
@@ -43,12 +43,14 @@ class MultiStreamRunner:
         sources: list[FrameSource],
         make_pipeline: Callable[[str], Pipeline],
         config: StreamsConfig,
+        input_shapes: Mapping[str, InputShape | None] | None = None,
     ) -> None:
         ids = [source.source_id for source in sources]
         if len(set(ids)) != len(ids):
             raise ValueError(f"source ids must be unique: {ids}")
         self.detector, self.sources, self.config = detector, sources, config
         self.pipelines = {source_id: make_pipeline(source_id) for source_id in ids}
+        self.input_shapes = dict(input_shapes or {})  # per source; absent: the detector's runtime setting
         self.stats = RunnerStats()
         self._stop = threading.Event()
 
@@ -93,8 +95,9 @@ class MultiStreamRunner:
         if not captured:
             return
         reused = [self.pipelines[item.frame.source_id].reused_detections(item.frame) for item in captured]
-        to_detect = [item.frame.image for item, found in zip(captured, reused) if found is None]
-        detected = iter(self.detector.detect_many(to_detect) if to_detect else [])
+        to_detect = [item.frame for item, found in zip(captured, reused) if found is None]
+        shapes = [self.input_shapes.get(frame.source_id) for frame in to_detect]
+        detected = iter(self.detector.detect_many([frame.image for frame in to_detect], shapes) if to_detect else [])
         for item, found in zip(captured, reused):
             found = next(detected) if found is None else found
             for event in self.pipelines[item.frame.source_id].process(item.frame, found):
