@@ -4,6 +4,7 @@
         while (frame := source.read()) is not None:
             ...  # frame.image (BGR), frame.timestamp_s, frame.index, frame.source_id
 """
+import bisect
 import math
 import threading
 from abc import ABC, abstractmethod
@@ -16,6 +17,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
+import av
 import cv2
 import numpy as np
 
@@ -71,8 +73,12 @@ class _FrameSelector:
         self._period_s = 1.0 / analysis_fps if analysis_fps else 0.0
         self._next_due_s: float | None = None
 
+    def before_next(self, timestamp_s: float) -> bool:
+        """A frame this early will not be due, whatever comes before it (the next slot only moves later)."""
+        return self._next_due_s is not None and timestamp_s < self._next_due_s - SLOT_TOLERANCE_S
+
     def due(self, timestamp_s: float) -> bool:
-        if self._next_due_s is not None and timestamp_s < self._next_due_s - SLOT_TOLERANCE_S:
+        if self.before_next(timestamp_s):
             return False
         if self._period_s:
             start = timestamp_s if self._next_due_s is None else self._next_due_s
@@ -129,8 +135,32 @@ class FrameSource(ABC):
             )
 
 
+class _DisplayIndex:
+    """A frame's position in display order, from the timestamps of every packet demuxed (decoded or not)."""
+
+    def __init__(self) -> None:
+        self._shown = 0  # frames at or before the last one asked about
+        self._waiting: list[int] = []  # sorted pts of later frames already demuxed
+
+    def add(self, pts: int) -> None:
+        bisect.insort(self._waiting, pts)
+
+    def of(self, pts: int) -> int:
+        earlier = bisect.bisect_left(self._waiting, pts)
+        index = self._shown + earlier
+        done = bisect.bisect_right(self._waiting, pts)
+        self._shown += done
+        del self._waiting[:done]
+        return index
+
+
 class VideoFileSource(FrameSource):
-    """A video file, decoding only the frames analysed at `analysis_fps` of media time (None: all)."""
+    """A video file through PyAV (FFmpeg) at `analysis_fps` of media time (None: every frame).
+
+    Frames between the analysed ones are decoded only when later frames refer to them: the decoder
+    drops the others unread (FFmpeg's skip_frame=nonref, packet by packet), and only the analysed ones
+    are converted to BGR. Frames, indices and timestamps equal a full decode's (tests hold that).
+    """
 
     def __init__(
         self, path: str | Path, *, source_id: str, analysis_fps: float | None = None,
@@ -140,36 +170,69 @@ class VideoFileSource(FrameSource):
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"video file not found: {self.path}")
+        if decoder_threads < 0:
+            raise ValueError(f"decoder_threads must be 0 (FFmpeg's choice) or more, got {decoder_threads}")
         self._selector = _FrameSelector(analysis_fps)
-        self._capture: cv2.VideoCapture | None = cv2.VideoCapture(
-            str(self.path), cv2.CAP_FFMPEG, decoder_params(decoder_threads)
-        )
-        if not self._capture.isOpened():
+        try:
+            self._container: av.container.InputContainer | None = av.open(str(self.path))
+            self._stream = self._container.streams.video[0]
+        except (av.error.FFmpegError, IndexError) as exc:
             self.close()
-            raise SourceError(f"cannot decode video file {self.path}: OpenCV/FFmpeg cannot open it")
-        self._index = -1
+            raise SourceError(f"cannot decode video file {self.path}: {exc}") from exc
+        context = self._stream.codec_context
+        context.thread_count = decoder_threads
+        context.thread_type = "AUTO" if decoder_threads != 1 else "NONE"
+        self._packets = self._container.demux(self._stream)
+        self._decoded: deque[av.VideoFrame] = deque()
+        self._display = _DisplayIndex()
+        self._start_pts = self._stream.start_time or 0
+        self._time_base = float(self._stream.time_base or 0)
+        self.frames_decoded = 0  # what the decoder gave out; the frames it dropped unread are not among them
         self._set_health(connected=True)
 
     def read(self) -> Frame | None:
-        while self._capture is not None and self._capture.grab():
-            self._index += 1
-            timestamp_s = self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        while (decoded := self._next_decoded()) is not None:
+            if decoded.pts is None:
+                continue  # nothing to place it in time by
+            index, timestamp_s = self._display.of(decoded.pts), self._seconds(decoded.pts)
             if not self._selector.due(timestamp_s):
-                continue  # grabbed, never decoded
-            ok, image = self._capture.retrieve()
-            if not ok:
-                self._set_health(last_error=f"cannot decode frame {self._index} of {self.path}")
-                continue
+                continue  # decoded because later frames refer to it, never converted
             self._count_frame()
-            return Frame(image=image, timestamp_s=timestamp_s, index=self._index, source_id=self.source_id)
+            return Frame(image=decoded.to_ndarray(format="bgr24"), timestamp_s=timestamp_s, index=index,
+                         source_id=self.source_id)
         self.close()
         return None
 
     def close(self) -> None:
-        if self._capture is not None:
-            self._capture.release()
-            self._capture = None
+        if getattr(self, "_container", None) is not None:
+            self._container.close()
+            self._container = None
         self._set_health(connected=False)
+
+    def _next_decoded(self) -> "av.VideoFrame | None":
+        """The next frame in display order the decoder gives out; None at the end of the file."""
+        while not self._decoded:
+            if self._container is None:
+                return None
+            packet = next(self._packets, None)
+            if packet is None:
+                return None
+            if packet.pts is not None:
+                self._display.add(packet.pts)
+            # Not due yet: the decoder may drop it if no other frame refers to it (it decodes it otherwise).
+            unwanted = packet.pts is not None and self._selector.before_next(self._seconds(packet.pts))
+            self._stream.codec_context.skip_frame = "NONREF" if unwanted else "DEFAULT"
+            try:
+                decoded = packet.decode()
+            except av.error.FFmpegError as exc:
+                self._set_health(last_error=f"cannot decode a frame of {self.path}: {exc}")
+                continue
+            self.frames_decoded += len(decoded)
+            self._decoded.extend(decoded)
+        return self._decoded.popleft()
+
+    def _seconds(self, pts: int) -> float:
+        return (pts - self._start_pts) * self._time_base
 
 
 class ImageFolderSource(FrameSource):

@@ -96,6 +96,29 @@ def test_skipped_frames_match_a_full_decode() -> None:
 
 
 @pytest.mark.footage
+@pytest.mark.parametrize("relative", [CCTV_STREET, "data/media/degirum_pysdk_examples/Traffic.mp4"])
+def test_frames_nothing_refers_to_are_not_decoded_and_the_rest_equals_opencvs_decode(relative: str) -> None:
+    """PyAV drops the unanalysed frames no other frame refers to; indices, times and pixels equal OpenCV's."""
+    path = str(shared_path(relative))
+    capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+    opencv = []
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        opencv.append((capture.get(cv2.CAP_PROP_POS_MSEC) / 1000, image))
+    capture.release()
+    source = VideoFileSource(path, source_id="cam", analysis_fps=2)
+    sampled = read_all(source)
+    assert len(sampled) >= 20
+    for frame in sampled:
+        timestamp_s, image = opencv[frame.index]
+        assert frame.timestamp_s == pytest.approx(timestamp_s, abs=1e-6)
+        np.testing.assert_array_equal(frame.image, image)
+    assert len(sampled) < source.frames_decoded < 0.8 * len(opencv)  # B-frames between analysed ones: dropped
+
+
+@pytest.mark.footage
 def test_folder_source_reads_stills_in_name_order() -> None:
     folder = shared_path(DRONE_STILLS)
     frames = read_all(ImageFolderSource(folder, source_id="drone-1", fps_assumed=15))
