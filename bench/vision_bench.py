@@ -16,6 +16,7 @@ import platform
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from typing import Any
 import cv2
 import numpy as np
 import psutil
+import yaml
 
 from config.vision import VisionConfig, ZoneConfig, load_vision_config, load_zones
 from vision.detections import Detections
@@ -456,6 +458,58 @@ def run_pipeline(
     return result
 
 
+def run_worker(streams: list[Stream], vision: VisionConfig, detector: OpenVinoDetector, folder: Path) -> RunResult:
+    """The product as deployed: VisionWorker on the same streams (a read-ahead thread per source, motion gate, one
+    detect_many a step for the sources sharing the model, evidence photos written and reports built)."""
+    from config.sources import SourceConfig
+    from vision.worker import VisionWorker
+
+    sources = []
+    for stream in streams:
+        zones_file = folder / f"{stream.id}.yaml"
+        zones = [zone.model_dump(mode="json") for zone in stream.zones]
+        zones_file.write_text(yaml.safe_dump({"source_id": stream.id, "zones": zones}), encoding="utf-8")
+        sources.append(SourceConfig(id=stream.id, kind=stream.kind, media="file", uri=str(stream.clip),  # type: ignore[arg-type]
+                                    analysis_fps=vision.analysis_fps, zones=str(zones_file),
+                                    input_shape=stream.input_shape))
+    result = RunResult(name="worker")
+    result.analysed = {stream.id: [] for stream in streams}
+
+    def send(report: dict[str, Any]) -> None:
+        if report["phase"] == "start":
+            event = report["event"]
+            result.violations.append(Violation(event["source_id"], event["zone_id"], tuple(event["box_xyxy"]),
+                                               event["last_seen_s"]))
+
+    worker = VisionWorker(sources=sources, vision=vision, send=send, evidence_dir=folder / "evidence",
+                          detectors={vision.detector.model: detector})
+    for run in worker.runs:  # record the analysed frames' indices (the bench's only hook into the worker)
+        process = run.pipeline.process
+
+        def recording(frame: Frame, detections: Detections | None = None, process: Any = process) -> list[ViolationEvent]:
+            result.analysed[frame.source_id].append(frame.index)
+            return process(frame, detections)
+
+        run.pipeline.process = recording  # type: ignore[method-assign]
+    detector.times = StageTimes()
+    with RssSampler(0.1) as rss:
+        cpu_started, started = cpu_seconds(), time.perf_counter()
+        worker.run(threading.Event())
+        result.seconds = time.perf_counter() - started
+        result.cpu_s = cpu_seconds() - cpu_started
+    result.peak_rss_mb = rss.peak / 2**20
+    result.frames = sum(len(indices) for indices in result.analysed.values())
+    reused = sum(run.pipeline.report.frames_reused for run in worker.runs)
+    result.stage_s = {
+        "decode": sum(run.feed.stats.read_s for run in worker.runs),  # in the read-ahead threads
+        "preprocess": detector.times.preprocess_s,
+        "inference": detector.times.inference_s,
+        "postprocess": detector.times.postprocess_s,
+    }
+    result.extra = {"model_runs": result.frames - reused, "frames_reused_motion_gate": reused}
+    return result
+
+
 def run_reference(streams: list[Stream], vision: VisionConfig, bus: Bus) -> RunResult:
     """GridPatrol's pipeline on Ultralytics' Detector, one source after another: the same rules without the fast path."""
     from vision.detector import Detector
@@ -683,6 +737,8 @@ def main(argv: list[str] | None = None) -> int:
     report["live"] = live_run(streams, vision, detector, streams_config, bus)
 
     runs = {"pipeline": pipeline, "pipeline_every_frame": every_frame}
+    with tempfile.TemporaryDirectory(prefix="gridpatrol-bench-") as folder:
+        runs["worker"] = run_worker(streams, vision, detector, Path(folder))
     if not args.skip_reference:
         runs["reference"] = run_reference(streams, ungated, bus)  # the model on every analysed frame
         runs["reference"].latencies_s = bus.take_latencies()
@@ -690,7 +746,7 @@ def main(argv: list[str] | None = None) -> int:
         runs["plain"] = run_plain(streams, vision, model_dir, bus)
         runs["plain"].latencies_s = bus.take_latencies()
     bus.close()
-    for name in ("reference", "plain", "pipeline_every_frame"):
+    for name in ("reference", "plain", "pipeline_every_frame", "worker"):
         if name in runs:
             other_fps = runs[name].frames / runs[name].seconds
             report[name] = runs[name].summary()
@@ -699,10 +755,14 @@ def main(argv: list[str] | None = None) -> int:
             report[f"cpu_ratio_pipeline_over_{name}"] = round(
                 (runs[name].cpu_s / runs[name].frames) / (pipeline.cpu_s / pipeline.frames), 2)
             report["streams_sustained_at_analysis_fps"][name] = int(other_fps // vision.analysis_fps)
+    if "worker" in runs and "plain" in runs:  # the product as deployed against the plain way
+        worker, plain = runs["worker"], runs["plain"]
+        report["ratio_worker_over_plain"] = round((worker.frames / worker.seconds) / (plain.frames / plain.seconds), 2)
+        report["cpu_ratio_worker_over_plain"] = round((plain.cpu_s / plain.frames) / (worker.cpu_s / worker.frames), 2)
     # The gate: the fast path must not change GridPatrol's violations (its own rules on Ultralytics' detector).
     checks = {f"{a}_vs_{b}": compare_runs(runs[a], runs[b], interval_s)
-              for a, b in (("reference", "pipeline"), ("reference", "pipeline_every_frame"), ("plain", "pipeline"),
-                           ("plain", "reference"))
+              for a, b in (("reference", "pipeline"), ("reference", "pipeline_every_frame"), ("reference", "worker"),
+                           ("plain", "pipeline"), ("plain", "reference"))
               if a in runs and b in runs}
     report["violations"] = checks
 
@@ -719,7 +779,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, check in checks.items():
         if check["problems"]:
             print(f"{name}: differences:\n  " + "\n  ".join(check["problems"]))
-    for name in ("reference_vs_pipeline", "reference_vs_pipeline_every_frame"):
+    for name in ("reference_vs_pipeline", "reference_vs_pipeline_every_frame", "reference_vs_worker"):
         if name in checks and not checks[name]["match"]:
             print(f"FAIL ({name}): the fast path changes GridPatrol's violations")
             failed = True
@@ -748,7 +808,7 @@ def compare_runs(expected: RunResult, actual: RunResult, interval_s: float) -> d
 
 
 def print_report(report: dict[str, Any]) -> None:
-    names = [name for name in ("plain", "reference", "pipeline_every_frame", "pipeline") if name in report]
+    names = [name for name in ("plain", "reference", "pipeline_every_frame", "pipeline", "worker") if name in report]
     rows = [("", *names)]
 
     def row(label: str, get: Callable[[dict[str, Any]], Any]) -> None:
@@ -770,10 +830,13 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"raw inference: {raw['ms_per_frame']} ms/frame ({raw['fps']} frames/s, {raw['cpu_ms_per_frame']} CPU ms/frame);"
           f" pipeline overhead over it: {100 * report['overhead_over_raw_inference']:.0f}% wall, "
           f"{100 * report['cpu_overhead_over_raw_inference']:.0f}% CPU (decoding included)")
-    for name in ("plain", "reference", "pipeline_every_frame"):
+    for name in ("plain", "reference", "pipeline_every_frame", "worker"):
         if f"ratio_pipeline_over_{name}" in report:
             print(f"ratio pipeline/{name}: {report[f'ratio_pipeline_over_{name}']}x frames/s, "
                   f"{report[f'cpu_ratio_pipeline_over_{name}']}x frames per CPU-second")
+    if "ratio_worker_over_plain" in report:
+        print(f"ratio worker/plain: {report['ratio_worker_over_plain']}x frames/s, "
+              f"{report['cpu_ratio_worker_over_plain']}x frames per CPU-second")
     for name, check in report["violations"].items():
         print(f"violations {name}: match {check['match']} (objects {check['objects']}, "
               f"{len(check['problems'])} differences)")

@@ -1,4 +1,5 @@
 """One Ultralytics detection model, shared by every stream."""
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,7 +51,12 @@ class Detector:
 
     def detect_many(self, images: list[np.ndarray]) -> list[Detections]:
         """Each image's Detections, one after another (the openvino runtime runs several side by side)."""
-        return [self.detect(image) for image in images]
+        return list(self.detect_iter(images))
+
+    def detect_iter(self, images: list[np.ndarray]) -> Iterator[Detections]:
+        """Each image's Detections in order, as detect_many, one at a time."""
+        for image in images:
+            yield self.detect(image)
 
     def _predict(self, image: np.ndarray) -> Results:
         return self.model.predict(

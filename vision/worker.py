@@ -160,11 +160,7 @@ class VisionWorker:
             if item is None:  # stopped while waiting
                 return sum(not run.ended for run in self.runs)
             arrived.append((index, run, item))
-        frames = [(run, item.frame) for _, run, item in arrived if isinstance(item, Captured)]
-        for (run, frame), detections in zip(frames, self._detect(frames)):
-            if isinstance(run.pipeline.locate, TelemetryMapper):
-                run.pipeline.locate.at(frame)  # this frame's position and gimbal
-            self._hand_over(run, run.pipeline.process(frame, detections))
+        self._analyse([(run, item.frame) for _, run, item in arrived if isinstance(item, Captured)])
         for index, run, item in arrived:
             if isinstance(item, SourceEnded):
                 self._hand_over(run, run.pipeline.finish())
@@ -185,27 +181,34 @@ class VisionWorker:
                 continue
         return None
 
-    def _detect(self, frames: list[tuple[SourceRun, Frame]]) -> list[Detections]:
-        """Each frame's detections: the last ones where nothing moved (motion gate), else its model's; frames of
-        sources sharing a model go through it together, `streams.batch` at a time."""
-        found = [run.pipeline.reused_detections(frame) for run, frame in frames]
-        waiting: dict[int, list[int]] = {}  # id(detector) -> indices of its frames the model must see
-        for index, ((run, _), detections) in enumerate(zip(frames, found)):
-            if detections is None:
-                waiting.setdefault(id(run.pipeline.detector), []).append(index)
+    def _analyse(self, frames: list[tuple[SourceRun, Frame]]) -> None:
+        """Each frame through its pipeline: with the last detections where nothing moved (motion gate), else with
+        its model's; frames of sources sharing a model go through it together, `streams.batch` at a time, each
+        processed as soon as its detections are ready while the next ones run."""
+        waiting: dict[int, list[tuple[SourceRun, Frame]]] = {}  # id(detector) -> frames its model must see
+        for run, frame in frames:
+            reused = run.pipeline.reused_detections(frame)
+            if reused is None:
+                waiting.setdefault(id(run.pipeline.detector), []).append((run, frame))
+            else:
+                self._process(run, frame, reused)
         batch = self.vision.streams.batch
-        for indices in waiting.values():
-            detector = frames[indices[0]][0].pipeline.detector
-            for start in range(0, len(indices), batch):
-                chunk = indices[start : start + batch]
-                images = [frames[i][1].image for i in chunk]
+        for group in waiting.values():
+            detector = group[0][0].pipeline.detector
+            for start in range(0, len(group), batch):
+                chunk = group[start : start + batch]
+                images = [frame.image for _, frame in chunk]
                 if isinstance(detector, OpenVinoDetector):  # each source's own network input
-                    detected = detector.detect_many(images, [frames[i][0].config.input_shape for i in chunk])
+                    detected = detector.detect_iter(images, [run.config.input_shape for run, _ in chunk])
                 else:
-                    detected = detector.detect_many(images)
-                for index, detections in zip(chunk, detected):
-                    found[index] = detections
-        return [detections if detections is not None else Detections.empty() for detections in found]
+                    detected = detector.detect_iter(images)
+                for (run, frame), detections in zip(chunk, detected):
+                    self._process(run, frame, detections)
+
+    def _process(self, run: SourceRun, frame: Frame, detections: Detections) -> None:
+        if isinstance(run.pipeline.locate, TelemetryMapper):
+            run.pipeline.locate.at(frame)  # this frame's position and gimbal
+        self._hand_over(run, run.pipeline.process(frame, detections))
 
     def run(self, stop: threading.Event, *, post_health: PostHealth | None = None, health_every_s: float = 5.0) -> None:
         """Step until every source has ended or `stop` is set, posting the sources' health now and then."""

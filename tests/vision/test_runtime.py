@@ -185,3 +185,20 @@ def test_the_runner_on_the_fast_path_gives_the_pipelines_events(
     assert [e for e in published if e.source_id == "cam"] == expected
     copies = [e for e in published if e.source_id == "cam-copy"]
     assert [replace(e, event_id=e.event_id.replace("cam-copy", "cam"), source_id="cam") for e in copies] == expected
+
+
+@pytest.mark.model
+@pytest.mark.footage
+def test_detect_iter_gives_detect_many_results_in_order_and_recovers_when_left_early(
+    fast: OpenVinoDetector, frames: list[np.ndarray]
+) -> None:
+    """Results in the images' order whatever their input shape; a caller leaving early frees the requests."""
+    images = frames * 3  # three clips' frames, each in every shape
+    shapes = ["rect"] * 3 + [None] * 3 + ["square"] * 3
+    expected = [fast.detect(image, shape) for image, shape in zip(images, shapes)]
+    for actual, wanted in zip(fast.detect_iter(images, shapes), expected, strict=True):
+        np.testing.assert_array_equal(actual.xyxy, wanted.xyxy)
+    left = fast.detect_iter(images, shapes)
+    next(left)
+    left.close()  # abandoned with requests in flight
+    assert [len(d) for d in fast.detect_many(images, shapes)] == [len(d) for d in expected]

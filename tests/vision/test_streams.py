@@ -1,5 +1,6 @@
 """Many sources on one machine: decoder threads, read-ahead feeds, motion gating, the worker's batches."""
 import queue
+from collections.abc import Iterator
 import threading
 import time
 from pathlib import Path
@@ -151,7 +152,7 @@ def test_a_live_feed_drops_frames_it_has_no_room_for() -> None:
 
 
 class RecordingDetector:
-    """The real detector, recording how many images each detect_many call carried."""
+    """The real detector, recording how many images each call carried."""
 
     def __init__(self, detector) -> None:
         self.detector, self.batches = detector, []
@@ -160,8 +161,11 @@ class RecordingDetector:
         return self.detect_many([image])[0]
 
     def detect_many(self, images: list[np.ndarray]) -> list[Detections]:
+        return list(self.detect_iter(images))
+
+    def detect_iter(self, images: list[np.ndarray]) -> Iterator[Detections]:
         self.batches.append(len(images))
-        return self.detector.detect_many(images)
+        yield from self.detector.detect_iter(images)
 
 
 @pytest.mark.model

@@ -8,7 +8,8 @@ Boxes equal Ultralytics' `predict` on the same IR (its square letterbox, its NMS
 to well under a pixel; tests/vision/test_runtime.py holds that.
 """
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,11 +63,7 @@ class _Engine:
     requests: list[ov.InferRequest]
     canvases: list[np.ndarray]
     geometry: list[Letterbox | None]
-    next_slot: int = 0
-
-    def take_slot(self) -> int:
-        slot, self.next_slot = self.next_slot, (self.next_slot + 1) % len(self.requests)
-        return slot
+    free: list[int]  # slots whose request holds no image in flight
 
 
 @dataclass
@@ -168,7 +165,8 @@ class OpenVinoDetector:
         canvases = [request.get_input_tensor(0).data for request in requests]  # views of the requests' own memory
         for canvas in canvases:
             canvas[...] = PAD_VALUE
-        self._engines[shape] = _Engine(requests=requests, canvases=canvases, geometry=[None] * count)
+        self._engines[shape] = _Engine(requests=requests, canvases=canvases, geometry=[None] * count,
+                                       free=list(range(count - 1, -1, -1)))
         return self._engines[shape]
 
     def detect(self, image: np.ndarray, input_shape: InputShape | None = None) -> Detections:
@@ -178,31 +176,49 @@ class OpenVinoDetector:
     def detect_many(
         self, images: Sequence[np.ndarray], input_shapes: Sequence[InputShape | None] | None = None
     ) -> list[Detections]:
-        """Each image's Detections; up to `requests` images run side by side on the runtime's streams.
-        `input_shapes`: per image, square or rect (None: `runtime.input_shape`), as its source is configured."""
-        results: list[Detections] = [Detections.empty()] * len(images)
-        pending: dict[tuple[_Engine, int], tuple[int, Letterbox, tuple[int, int]]] = {}
-        for index, image in enumerate(images):
-            started = time.perf_counter()
-            shape = (input_shapes[index] if input_shapes is not None else None) or self.runtime.input_shape
-            box = Letterbox.fit(image.shape[0], image.shape[1], self.config.imgsz,
-                                stride=STRIDE if shape == "rect" else None)
-            engine = self._engine(box.shape)
-            slot = engine.take_slot()
-            if (engine, slot) in pending:  # that request still holds an earlier image: collect it first
-                earlier, earlier_box, earlier_shape = pending.pop((engine, slot))
-                self.times.preprocess_s += time.perf_counter() - started
-                results[earlier] = self._collect(engine, slot, earlier_box, earlier_shape)
+        """Each image's Detections; up to `requests` images run side by side on the runtime's streams."""
+        return list(self.detect_iter(images, input_shapes))
+
+    def detect_iter(
+        self, images: Sequence[np.ndarray], input_shapes: Sequence[InputShape | None] | None = None
+    ) -> Iterator[Detections]:
+        """Each image's Detections in order, as soon as it is ready: while the caller works on one, the next
+        images are already running. `input_shapes`: per image, square or rect (None: `runtime.input_shape`)."""
+        waiting = deque(range(len(images)))
+        in_flight: deque[tuple[_Engine, int, Letterbox, tuple[int, int]]] = deque()  # in the images' order
+
+        def start_waiting() -> None:
+            """Start the waiting images, in order, while their input shape has a free request."""
+            while waiting:
                 started = time.perf_counter()
-            self._letterbox(engine, slot, image, box)
-            engine.requests[slot].start_async()
-            self.times.preprocess_s += time.perf_counter() - started
-            pending[(engine, slot)] = (index, box, image.shape[:2])
-            self._last_engine = engine
-        for (engine, slot), (index, box, shape) in pending.items():
-            results[index] = self._collect(engine, slot, box, shape)
-        self.times.frames += len(images)
-        return results
+                image = images[waiting[0]]
+                shape = (input_shapes[waiting[0]] if input_shapes is not None else None) or self.runtime.input_shape
+                box = Letterbox.fit(image.shape[0], image.shape[1], self.config.imgsz,
+                                    stride=STRIDE if shape == "rect" else None)
+                engine = self._engine(box.shape)
+                if not engine.free:
+                    return
+                waiting.popleft()
+                slot = engine.free.pop()
+                self._letterbox(engine, slot, image, box)
+                engine.requests[slot].start_async()
+                in_flight.append((engine, slot, box, image.shape[:2]))
+                self._last_engine = engine
+                self.times.preprocess_s += time.perf_counter() - started
+
+        try:
+            start_waiting()
+            while in_flight:
+                engine, slot, box, shape = in_flight.popleft()
+                detections = self._collect(engine, slot, box, shape)
+                engine.free.append(slot)
+                start_waiting()  # the freed request takes the next image before the caller gets this one
+                self.times.frames += 1
+                yield detections
+        finally:  # the caller stopped early: the requests still running are let finish and freed
+            for engine, slot, _, _ in in_flight:
+                engine.requests[slot].wait()
+                engine.free.append(slot)
 
     def infer_only(self, images: int) -> float:
         """Seconds per image of the runtime alone on the last shape's canvases, requests side by side: the floor."""

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from config.vision import InputShape, StreamsConfig
+from vision.detections import Detections
 from vision.events import ViolationEvent
 from vision.fast.detector import OpenVinoDetector
 from vision.feeds import Captured, FeedItem, FeedStats, SourceEnded, SourceFeed
@@ -94,15 +95,23 @@ class MultiStreamRunner:
     ) -> None:
         if not captured:
             return
-        reused = [self.pipelines[item.frame.source_id].reused_detections(item.frame) for item in captured]
-        to_detect = [item.frame for item, found in zip(captured, reused) if found is None]
-        shapes = [self.input_shapes.get(frame.source_id) for frame in to_detect]
-        detected = iter(self.detector.detect_many([frame.image for frame in to_detect], shapes) if to_detect else [])
-        for item, found in zip(captured, reused):
-            found = next(detected) if found is None else found
-            for event in self.pipelines[item.frame.source_id].process(item.frame, found):
-                publish(event, item.captured_at)
-            if on_frame is not None:
-                on_frame(item.frame)
+        waiting: list[Captured] = []  # frames the model must see
+        for item in captured:
+            reused = self.pipelines[item.frame.source_id].reused_detections(item.frame)
+            if reused is None:
+                waiting.append(item)
+            else:
+                self._process(item, reused, publish, on_frame)
+        shapes = [self.input_shapes.get(item.frame.source_id) for item in waiting]
+        detected = self.detector.detect_iter([item.frame.image for item in waiting], shapes)
+        for item, detections in zip(waiting, detected):  # each processed while the next ones run
+            self._process(item, detections, publish, on_frame)
         self.stats.frames += len(captured)
         self.stats.batches += 1
+
+    def _process(self, item: Captured, detections: Detections, publish: PublishTimed,
+                 on_frame: Callable[[Frame], None] | None) -> None:
+        for event in self.pipelines[item.frame.source_id].process(item.frame, detections):
+            publish(event, item.captured_at)
+        if on_frame is not None:
+            on_frame(item.frame)
