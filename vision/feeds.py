@@ -32,10 +32,11 @@ class SourceEnded:
 
 @dataclass
 class FeedStats:
-    """Seconds inside read() (skipped frames grabbed, analysed ones decoded), frames read, frames dropped."""
+    """Seconds inside read() (wall and this thread's CPU: demuxing, decoding, converting), frames read, dropped."""
 
     frames: int = 0
     read_s: float = 0.0
+    read_cpu_s: float = 0.0
     dropped: int = 0
 
 
@@ -68,10 +69,11 @@ class SourceFeed:
     def _loop(self) -> None:
         try:
             while not self._stop.is_set():
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.thread_time()
                 frame = self.source.read()
                 now = time.perf_counter()
                 self.stats.read_s += now - started
+                self.stats.read_cpu_s += time.thread_time() - cpu_started
                 if frame is None:
                     self._put(SourceEnded(self.source.source_id), may_drop=False)
                     return

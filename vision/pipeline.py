@@ -32,9 +32,12 @@ class AnalysisReport:
     frames_reused: int = 0  # the motion gate found nothing moved: the model did not run, the last detections stood
     detections_by_kind: Counter[str] = field(default_factory=Counter)  # confident boxes only
     tracks: int = 0
-    event_ids: set[str] = field(default_factory=set)
-    events_by_rule: Counter[str] = field(default_factory=Counter)
+    events_by_rule: Counter[str] = field(default_factory=Counter)  # events started (each has one start)
     seconds: float = 0.0
+
+    @property
+    def events(self) -> int:
+        return sum(self.events_by_rule.values())
 
     @property
     def detections(self) -> int:
@@ -59,7 +62,7 @@ class AnalysisReport:
             f"({per_frame_ms:.0f} ms/frame; the model ran on {self.frames_analysed - self.frames_reused}, "
             f"nothing moved in {self.frames_reused})",
             f"detections (conf >= {self.config.confident_conf}): {self.detections} ({kinds}); tracks: {self.tracks}",
-            f"events: {len(self.event_ids)} ({rules})",
+            f"events: {self.events} ({rules})",
         ]
         if self.no_detections:
             lines.append(
@@ -133,7 +136,7 @@ class Pipeline:
         self._last_image = frame.image
         self.report.frames_analysed += 1
         self.report.count(detections)
-        self.report.tracks = len(self.tracker.track_ids_seen)
+        self.report.tracks = self.tracker.tracks_seen
         self._count(events)
         self.report.seconds += time.perf_counter() - started
         return events
@@ -176,6 +179,5 @@ class Pipeline:
 
     def _count(self, events: list[ViolationEvent]) -> None:
         for event in events:
-            if event.event_id not in self.report.event_ids:
-                self.report.event_ids.add(event.event_id)
+            if event.phase == "start":
                 self.report.events_by_rule[event.rule] += 1

@@ -45,7 +45,8 @@ class Tracker:
                 track_buffer=buffer_frames,
             )
         )
-        self.track_ids_seen: set[int] = set()
+        self.tracks_seen = 0  # how many tracks were ever reported (O(1) memory: ids only grow)
+        self._newest_id = 0
 
     def update(self, detections: Detections) -> Detections:
         tracked = np.isin(detections.kind, self.config.tracked_kinds)
@@ -58,5 +59,8 @@ class Tracker:
         if len(rows):
             # A track's row carries the index of the detection it matched this frame.
             track_id[tracked_indices[rows[:, DETECTION_INDEX_COLUMN].astype(np.int64)]] = rows[:, TRACK_ID_COLUMN]
-            self.track_ids_seen.update(rows[:, TRACK_ID_COLUMN].astype(np.int64).tolist())
+            ids = rows[:, TRACK_ID_COLUMN].astype(np.int64)
+            newer = np.unique(ids[ids > self._newest_id])  # ids come from an increasing counter: greater means new
+            self.tracks_seen += len(newer)
+            self._newest_id = max(self._newest_id, int(ids.max()))
         return detections.with_track_ids(track_id)

@@ -74,7 +74,7 @@ def test_cctv_street_blue_zone_gives_one_parking_event_with_two_photos(
 
     written = json.loads((tmp_path / "events.json").read_text(encoding="utf-8"))
     assert written == [e.to_dict() for e in events]
-    assert report.frames_analysed == 41 and not report.no_detections and len(report.event_ids) == 1
+    assert report.frames_analysed == 41 and not report.no_detections and report.events == 1
 
     # Analysing the same file again gives the same event ids.
     _, again = analyze(video, out_dir=tmp_path / "again", zones_file=ZONES_DIR / "cctv_street_no_parking_zone.yaml",

@@ -77,4 +77,4 @@ def test_process_locates_events_through_the_callable(
     assert [e.phase for e in events] == ["start", "end"]
     assert events[0].location == pytest.approx((126.9 + asked[0][0] * 1e-6, 37.5 - asked[0][1] * 1e-6))
     assert asked[0] == events[0].ground_point_px
-    assert pipeline.report.frames_analysed == frames and len(pipeline.report.event_ids) == 1
+    assert pipeline.report.frames_analysed == frames and pipeline.report.events == 1

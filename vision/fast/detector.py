@@ -8,9 +8,9 @@ Boxes equal Ultralytics' `predict` on the same IR (its square letterbox, its NMS
 to well under a pixel; tests/vision/test_runtime.py holds that.
 """
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -74,6 +74,7 @@ class StageTimes:
     preprocess_s: float = 0.0
     inference_s: float = 0.0  # waiting for the runtime (requests overlap, so this is wall time, not CPU)
     postprocess_s: float = 0.0
+    images_by_shape: Counter[tuple[int, int]] = field(default_factory=Counter)  # network input (h, w) -> images
 
     def per_frame_ms(self) -> dict[str, float]:
         n = max(self.frames, 1)
@@ -203,6 +204,7 @@ class OpenVinoDetector:
                 self._letterbox(engine, slot, image, box)
                 engine.requests[slot].start_async()
                 in_flight.append((engine, slot, box, image.shape[:2]))
+                self.times.images_by_shape[box.shape] += 1
                 self._last_engine = engine
                 self.times.preprocess_s += time.perf_counter() - started
 
@@ -220,9 +222,11 @@ class OpenVinoDetector:
                 engine.requests[slot].wait()
                 engine.free.append(slot)
 
-    def infer_only(self, images: int) -> float:
-        """Seconds per image of the runtime alone on the last shape's canvases, requests side by side: the floor."""
-        requests = (self._last_engine or self._engine((self.config.imgsz, self.config.imgsz))).requests
+    def infer_only(self, images: int, shape: tuple[int, int] | None = None) -> float:
+        """Seconds per image of the runtime alone on one input shape's canvases (default: the last one used),
+        requests side by side: the floor."""
+        engine = self._engine(shape) if shape is not None else self._last_engine
+        requests = (engine or self._engine((self.config.imgsz, self.config.imgsz))).requests
         started = time.perf_counter()
         for index in range(images):
             request = requests[index % len(requests)]
