@@ -41,7 +41,7 @@ class RuntimeConfig(StrictModel):
     )
     num_threads: int = Field(0, ge=0, le=256, description="OpenVINO inference threads; 0 = every core")
     infer_requests: int = Field(
-        0, ge=0, le=64, description="requests kept in flight by detect_many; 0 = OpenVINO's optimal number"
+        4, ge=0, le=64, description="requests kept in flight by detect_many; 0 = OpenVINO's optimal number"
     )
     input_shape: InputShape = Field(
         "square",
@@ -55,7 +55,7 @@ class RuntimeConfig(StrictModel):
 class StreamsConfig(StrictModel):
     """Many sources on one model: each decoded in its own thread, frames of several sources per detection call."""
 
-    batch: int = Field(4, ge=1, le=64, description="most frames of different sources run through one detect_many call")
+    batch: int = Field(8, ge=1, le=64, description="most frames of different sources run through one detect_many call")
     read_ahead: int = Field(2, ge=1, le=64, description="analysed frames decoded ahead per source, awaiting detection")
     decoder_threads: int = Field(
         1, ge=0, le=64, description="FFmpeg threads per video decoder; 0 = FFmpeg's choice (one per core)"

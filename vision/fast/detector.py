@@ -62,7 +62,7 @@ class _Engine:
 
     requests: list[ov.InferRequest]
     canvases: list[np.ndarray]
-    geometry: list[Letterbox | None]
+    geometry: list[tuple[tuple[int, int], tuple[int, int]] | None]  # per slot: the picture's size and offset
     free: list[int]  # slots whose request holds no image in flight
 
 
@@ -239,13 +239,19 @@ class OpenVinoDetector:
 
     def _letterbox(self, engine: _Engine, slot: int, image: np.ndarray, box: Letterbox) -> None:
         canvas = engine.canvases[slot][0]
-        if box != engine.geometry[slot]:
+        placement = (box.size, box.pad)  # where the picture lands; the grey around it stays from the last image
+        if placement != engine.geometry[slot]:
             canvas[...] = PAD_VALUE
-            engine.geometry[slot] = box
+            engine.geometry[slot] = placement
         (new_w, new_h), (left, top) = box.size, box.pad
+        target = canvas[top : top + new_h, left : left + new_w]
         height, width = image.shape[:2]
-        resized = image if (width, height) == box.size else cv2.resize(image, box.size, interpolation=cv2.INTER_LINEAR)
-        canvas[top : top + new_h, left : left + new_w] = resized
+        if (width, height) == box.size:
+            target[...] = image
+        elif target.flags.c_contiguous:  # full-width rows (a wide frame): resized straight into the request's input
+            cv2.resize(image, box.size, dst=target, interpolation=cv2.INTER_LINEAR)
+        else:
+            target[...] = cv2.resize(image, box.size, interpolation=cv2.INTER_LINEAR)
 
     def _collect(self, engine: _Engine, slot: int, box: Letterbox, shape: tuple[int, int]) -> Detections:
         started = time.perf_counter()
