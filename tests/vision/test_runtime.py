@@ -202,3 +202,16 @@ def test_detect_iter_gives_detect_many_results_in_order_and_recovers_when_left_e
     next(left)
     left.close()  # abandoned with requests in flight
     assert [len(d) for d in fast.detect_many(images, shapes)] == [len(d) for d in expected]
+
+
+def test_a_batch_is_split_into_rounds_of_one_frame_per_source_in_order() -> None:
+    from vision.fast.streams import rounds
+    from vision.feeds import Captured
+    from vision.sources import Frame
+
+    def item(source_id: str, index: int) -> Captured:
+        return Captured(Frame(np.zeros((2, 2, 3), np.uint8), index / 2, index, source_id), captured_at=0.0)
+
+    batch = [item("a", 0), item("a", 1), item("b", 0), item("a", 2), item("b", 1), item("c", 0)]
+    split = [[(i.frame.source_id, i.frame.index) for i in round_] for round_ in rounds(batch)]
+    assert split == [[("a", 0), ("b", 0), ("c", 0)], [("a", 1), ("b", 1)], [("a", 2)]]

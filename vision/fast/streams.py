@@ -9,6 +9,7 @@ shared queue, whatever frames are ready go through one `detect_many` call, and e
     runner.run(publish=lambda event, captured_at: bus.put(event))
 """
 import queue
+from collections import Counter
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -24,6 +25,20 @@ from vision.sources import Frame, FrameSource
 
 # The event and the perf_counter time its frame was captured (None: ended because its source ended).
 PublishTimed = Callable[[ViolationEvent, float | None], None]
+
+
+def rounds(captured: list[Captured]) -> list[list[Captured]]:
+    """The frames split so that no round holds two of one source: a source's k-th frame goes to round k, so its
+    predecessor is processed (and its detections known) before the frame itself is looked at."""
+    split: list[list[Captured]] = []
+    earlier: Counter[str] = Counter()
+    for item in captured:
+        k = earlier[item.frame.source_id]
+        earlier[item.frame.source_id] += 1
+        if k == len(split):
+            split.append([])
+        split[k].append(item)
+    return split
 
 
 @dataclass
@@ -77,8 +92,8 @@ class MultiStreamRunner:
                     batch.append(frames.get_nowait())
                 except queue.Empty:
                     break
-            captured = [item for item in batch if isinstance(item, Captured)]
-            self._analyse(captured, publish, on_frame)
+            for round_ in rounds([item for item in batch if isinstance(item, Captured)]):
+                self._analyse(round_, publish, on_frame)
             for item in batch:
                 if isinstance(item, SourceEnded):
                     live -= 1
@@ -93,6 +108,7 @@ class MultiStreamRunner:
     def _analyse(
         self, captured: list[Captured], publish: PublishTimed, on_frame: Callable[[Frame], None] | None
     ) -> None:
+        """One frame per source: each reuses its source's last detections or goes through the model."""
         if not captured:
             return
         waiting: list[Captured] = []  # frames the model must see
