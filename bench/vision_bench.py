@@ -14,12 +14,13 @@ import datetime as dt
 import json
 import platform
 import queue
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,16 +30,15 @@ import numpy as np
 import psutil
 import yaml
 
-from config.vision import VisionConfig, ZoneConfig, load_vision_config, load_zones
+from config.sources import SourceConfig
+from config.vision import InputShape, RuntimeConfig, StreamsConfig, VisionConfig, ZoneConfig, load_vision_config, load_zones
 from vision.detections import Detections
 from vision.events import ViolationEvent
-from config.vision import InputShape, RuntimeConfig, StreamsConfig
 from vision.fast.detector import OpenVinoDetector, StageTimes
-from vision.fast.streams import MultiStreamRunner
-from vision.gate import MotionGate
 from vision.pipeline import Pipeline
-from vision.sources import Frame, FrameSource, VideoFileSource
+from vision.sources import Frame, FrameSource, VideoFileSource, open_source
 from vision.tracking import Tracker
+from vision.worker import OpenSource, VisionWorker
 from vision.zones import Zone
 
 REPO = Path(__file__).resolve().parents[1]
@@ -313,43 +313,6 @@ class TimedDetector:
         return found
 
 
-class LoopingVideoSource(FrameSource):
-    """A video file started again at its end, media time running on: a camera that never stops."""
-
-    def __init__(self, path: Path, *, source_id: str, analysis_fps: float, decoder_threads: int) -> None:
-        super().__init__(source_id)
-        self.path, self.analysis_fps, self.decoder_threads = path, analysis_fps, decoder_threads
-        self._inner: VideoFileSource | None = self._open()
-        self._offset_s, self._offset_index = 0.0, 0
-        self._last: Frame | None = None
-
-    def read(self) -> Frame | None:
-        if self._inner is None:
-            return None
-        frame = self._inner.read()
-        if frame is None:
-            if self._last is None:
-                return None
-            self._offset_s = self._last.timestamp_s + 1 / self.analysis_fps
-            self._offset_index = self._last.index + 1
-            self._inner = self._open()
-            frame = self._inner.read()
-            if frame is None:
-                return None
-        self._last = Frame(image=frame.image, timestamp_s=frame.timestamp_s + self._offset_s,
-                           index=frame.index + self._offset_index, source_id=self.source_id)
-        return self._last
-
-    def _open(self) -> VideoFileSource:
-        return VideoFileSource(self.path, source_id=self.source_id, analysis_fps=self.analysis_fps,
-                               decoder_threads=self.decoder_threads)
-
-    def close(self) -> None:
-        if self._inner is not None:
-            self._inner.close()
-            self._inner = None
-
-
 class PacedVideoSource(FrameSource):
     """A video file delivered in real time, as a camera would: each frame no earlier than its media time."""
 
@@ -369,147 +332,123 @@ class PacedVideoSource(FrameSource):
         self._inner.close()
 
 
-def live_run(streams: list[Stream], vision: VisionConfig, detector: OpenVinoDetector, config: StreamsConfig,
-             bus: Bus) -> dict[str, Any]:
-    """The streams paced at real time, one reading thread each: latency from a frame's arrival to its event on the bus."""
-    start = time.perf_counter() + 1.0  # after the runner is up
-    # Cameras are not in step: their analysed frames are spread evenly over one analysis interval.
-    phase_s = {stream.id: k / (vision.analysis_fps * len(streams)) for k, stream in enumerate(streams)}
-
-    def open_paced(stream: Stream) -> FrameSource:
-        return PacedVideoSource(stream.clip, source_id=stream.id, analysis_fps=vision.analysis_fps,
-                                decoder_threads=config.decoder_threads,
-                                start=start + phase_s[stream.id])
-
-    runner, _ = make_runner(streams, vision, detector, config, open_paced)
-
-    def publish(event: ViolationEvent, captured_at: float | None) -> None:
-        bus.publish(event, captured_at, timed=event.phase == "start")
-
-    cpu_started = cpu_seconds()
-    stats = runner.run(publish)
-    latencies = np.array(bus.take_latencies()) * 1000
-    return {"streams": len(streams), "frames": stats.frames, "seconds": round(stats.seconds, 2),
-            "cpu_cores_busy": round((cpu_seconds() - cpu_started) / stats.seconds, 2),
-            "latency_ms": {"events": len(latencies), "p50": round(float(np.percentile(latencies, 50)), 1),
-                           "p95": round(float(np.percentile(latencies, 95)), 1)} if len(latencies) else None}
-
-
-def make_runner(
-    streams: list[Stream], vision: VisionConfig, detector: OpenVinoDetector, config: StreamsConfig,
-    open_source: Callable[[Stream], FrameSource],
-) -> tuple[MultiStreamRunner, dict[str, TimedTracker]]:
-    zones = {stream.id: [Zone.from_config(zone) for zone in stream.zones] for stream in streams}
-    kinds = {stream.id: stream.kind for stream in streams}
-    timed: dict[str, TimedTracker] = {}
-
-    def make_pipeline(source_id: str) -> Pipeline:
-        gated = vision.gate.enabled and kinds[source_id] == "camera"  # as the worker decides
-        pipeline = Pipeline(source_id=source_id, detector=detector, zones=zones[source_id], config=vision,  # type: ignore[arg-type]
-                            gate=MotionGate(vision.gate) if gated else None)
-        timed[source_id] = TimedTracker(pipeline.tracker)
-        pipeline.tracker = timed[source_id]  # type: ignore[assignment]
-        return pipeline
-
-    runner = MultiStreamRunner(detector=detector, sources=[open_source(stream) for stream in streams],
-                               make_pipeline=make_pipeline, config=config,
-                               input_shapes={stream.id: stream.input_shape for stream in streams})
-    return runner, timed
-
-
-def run_pipeline(
-    streams: list[Stream], vision: VisionConfig, detector: OpenVinoDetector, config: StreamsConfig, bus: Bus,
-    name: str = "pipeline",
-) -> RunResult:
-    def open_file(stream: Stream) -> FrameSource:
-        return VideoFileSource(stream.clip, source_id=stream.id, analysis_fps=vision.analysis_fps,
-                               decoder_threads=config.decoder_threads)
-
-    runner, timed = make_runner(streams, vision, detector, config, open_file)
-    result = RunResult(name=name)
-    result.analysed = {stream.id: [] for stream in streams}
-    detector.times = StageTimes()
-
-    def publish(event: ViolationEvent, captured_at: float | None) -> None:
-        if event.phase == "start":
-            result.violations.append(Violation(event.source_id, event.zone_id, event.box_xyxy, event.last_seen_s))
-        bus.publish(event, captured_at, timed=event.phase == "start")
-
-    with RssSampler(0.1) as rss:
-        cpu_started, started = cpu_seconds(), time.perf_counter()
-        stats = runner.run(publish, on_frame=lambda frame: result.analysed[frame.source_id].append(frame.index))
-        result.seconds = time.perf_counter() - started
-        result.cpu_s = cpu_seconds() - cpu_started
-    result.peak_rss_mb = rss.peak / 2**20
-    result.frames = stats.frames
-    tracking = sum(t.seconds for t in timed.values())
-    result.stage_s = {
-        "decode": sum(d.read_s for d in stats.decode),  # in the decoding threads, overlapping the rest
-        "preprocess": detector.times.preprocess_s,
-        "inference": detector.times.inference_s,
-        "postprocess": detector.times.postprocess_s,
-        "tracking": tracking,
-        "rules": sum(p.report.seconds for p in runner.pipelines.values()) - tracking,
-    }
-    reused = sum(p.report.frames_reused for p in runner.pipelines.values())
-    result.extra = {"model_runs": stats.frames - reused, "frames_reused_motion_gate": reused,
-                    "model_runs_by_input": {f"{w}x{h}": n for (h, w), n in detector.times.images_by_shape.items()},
-                    "decode_cpu_ms": round(1000 * sum(d.read_cpu_s for d in stats.decode) / max(stats.frames, 1), 2),
-                    "batches": stats.batches, "mean_batch": round(stats.frames / max(stats.batches, 1), 2),
-                    "dropped": sum(d.dropped for d in stats.decode)}
-    return result
-
-
-def run_worker(streams: list[Stream], vision: VisionConfig, detector: OpenVinoDetector, folder: Path) -> RunResult:
-    """The product as deployed: VisionWorker on the same streams (a read-ahead thread per source, motion gate, one
-    detect_many a step for the sources sharing the model, evidence photos written and reports built)."""
-    from config.sources import SourceConfig
-    from vision.worker import VisionWorker
-
+def worker_sources(streams: list[Stream], vision: VisionConfig, folder: Path, *, loop: bool) -> list[SourceConfig]:
+    """The streams as a sources file would name them (zones files written under `folder` with the streams' ids)."""
     sources = []
     for stream in streams:
         zones_file = folder / f"{stream.id}.yaml"
         zones = [zone.model_dump(mode="json") for zone in stream.zones]
         zones_file.write_text(yaml.safe_dump({"source_id": stream.id, "zones": zones}), encoding="utf-8")
         sources.append(SourceConfig(id=stream.id, kind=stream.kind, media="file", uri=str(stream.clip),  # type: ignore[arg-type]
-                                    analysis_fps=vision.analysis_fps, zones=str(zones_file),
+                                    analysis_fps=vision.analysis_fps, zones=str(zones_file), loop=loop,
                                     input_shape=stream.input_shape))
-    result = RunResult(name="worker")
+    return sources
+
+
+def run_pipeline(
+    streams: list[Stream], vision: VisionConfig, detector: OpenVinoDetector, bus: Bus, folder: Path, *,
+    name: str = "pipeline", open_paced: OpenSource | None = None, loop: bool = False, minutes: float = 0.0,
+    rss_every_s: float = 0.1,
+) -> tuple[RunResult, RssSampler]:
+    """GridPatrol as deployed: VisionWorker on the streams (a read-ahead thread per source, motion gate, the sources'
+    frames through the fast detector together, rules, evidence photos, reports) until they end or `minutes` pass."""
+    result = RunResult(name=name)
     result.analysed = {stream.id: [] for stream in streams}
+    trackers: list[TimedTracker] = []
 
-    def send(report: dict[str, Any]) -> None:
-        if report["phase"] == "start":
-            event = report["event"]
-            result.violations.append(Violation(event["source_id"], event["zone_id"], tuple(event["box_xyxy"]),
-                                               event["last_seen_s"]))
+    def on_frame(frame: Frame, captured_at: float, events: list[ViolationEvent]) -> None:
+        result.analysed[frame.source_id].append(frame.index)
+        for event in events:
+            if event.phase == "start":
+                result.violations.append(Violation(event.source_id, event.zone_id, event.box_xyxy, event.last_seen_s))
+            bus.publish(event, captured_at, timed=event.phase == "start")
 
-    worker = VisionWorker(sources=sources, vision=vision, send=send, evidence_dir=folder / "evidence",
-                          detectors={vision.detector.model: detector})
-    for run in worker.runs:  # record the analysed frames' indices (the bench's only hook into the worker)
-        process = run.pipeline.process
-
-        def recording(frame: Frame, detections: Detections | None = None, process: Any = process) -> list[ViolationEvent]:
-            result.analysed[frame.source_id].append(frame.index)
-            return process(frame, detections)
-
-        run.pipeline.process = recording  # type: ignore[method-assign]
+    worker = VisionWorker(sources=worker_sources(streams, vision, folder, loop=loop), vision=vision,
+                          send=lambda report: None, evidence_dir=folder / f"{name}-evidence",
+                          detectors={vision.detector.model: detector}, open_source=open_paced or open_source,
+                          on_frame=on_frame)
+    for run in worker.runs:
+        trackers.append(TimedTracker(run.pipeline.tracker))
+        run.pipeline.tracker = trackers[-1]  # type: ignore[assignment]
     detector.times = StageTimes()
-    with RssSampler(0.1) as rss:
+    stop = threading.Event()
+    timer = threading.Timer(minutes * 60, stop.set) if minutes else None
+    with RssSampler(rss_every_s) as rss:
         cpu_started, started = cpu_seconds(), time.perf_counter()
-        worker.run(threading.Event())
+        if timer is not None:
+            timer.start()
+        worker.run(stop)
         result.seconds = time.perf_counter() - started
         result.cpu_s = cpu_seconds() - cpu_started
+    if timer is not None:
+        timer.cancel()
     result.peak_rss_mb = rss.peak / 2**20
     result.frames = sum(len(indices) for indices in result.analysed.values())
-    reused = sum(run.pipeline.report.frames_reused for run in worker.runs)
+    tracking = sum(tracker.seconds for tracker in trackers)
+    feeds = [run.feed.stats for run in worker.runs]
     result.stage_s = {
-        "decode": sum(run.feed.stats.read_s for run in worker.runs),  # in the read-ahead threads
+        "decode": sum(feed.read_s for feed in feeds),  # in the read-ahead threads, overlapping the rest
         "preprocess": detector.times.preprocess_s,
         "inference": detector.times.inference_s,
         "postprocess": detector.times.postprocess_s,
+        "tracking": tracking,
+        "rules": sum(run.pipeline.report.seconds for run in worker.runs) - tracking,
     }
-    result.extra = {"model_runs": result.frames - reused, "frames_reused_motion_gate": reused}
-    return result
+    reused = sum(run.pipeline.report.frames_reused for run in worker.runs)
+    result.extra = {"model_runs": detector.times.frames, "frames_reused_motion_gate": reused,
+                    "model_runs_by_input": {f"{w}x{h}": n for (h, w), n in detector.times.images_by_shape.items()},
+                    "decode_cpu_ms": round(1000 * sum(feed.read_cpu_s for feed in feeds) / max(result.frames, 1), 2),
+                    "dropped": sum(feed.dropped for feed in feeds)}
+    return result, rss
+
+
+def live_run(streams: list[Stream], vision: VisionConfig, detector: OpenVinoDetector, bus: Bus,
+             folder: Path) -> dict[str, Any]:
+    """The streams paced at real time: latency from a frame's arrival to its violation on the bus."""
+    start = time.perf_counter() + 1.0  # after the worker is up
+    # Cameras are not in step: their analysed frames are spread evenly over one analysis interval.
+    phase_s = {stream.id: k / (vision.analysis_fps * len(streams)) for k, stream in enumerate(streams)}
+
+    def open_paced(spec: Mapping[str, Any]) -> FrameSource:
+        return PacedVideoSource(Path(spec["uri"]), source_id=spec["id"], analysis_fps=spec["analysis_fps"],
+                                decoder_threads=spec["decoder_threads"], start=start + phase_s[spec["id"]])
+
+    result, _ = run_pipeline(streams, vision, detector, bus, folder, name="live", open_paced=open_paced)
+    latencies = np.array(bus.take_latencies()) * 1000
+    return {"streams": len(streams), "frames": result.frames, "seconds": round(result.seconds, 2),
+            "cpu_cores_busy": round(result.cpu_s / result.seconds, 2),
+            "latency_ms": {"events": len(latencies), "p50": round(float(np.percentile(latencies, 50)), 1),
+                           "p95": round(float(np.percentile(latencies, 95)), 1)} if len(latencies) else None}
+
+
+def memory_run(streams: list[Stream], vision: VisionConfig, detector: OpenVinoDetector, bus: Bus, folder: Path,
+               minutes: float) -> dict[str, Any]:
+    """The worker on looping sources for `minutes`; RSS sampled every 5 s; growth fitted after the first minute."""
+    started = time.perf_counter()
+    result, rss = run_pipeline(streams, vision, detector, bus, folder, name="memory", loop=True, minutes=minutes,
+                               rss_every_s=5.0)
+    events = len(bus.take_latencies())
+    samples = [(t - started, r / 2**20) for t, r in rss.samples]
+    settled = [(t, r) for t, r in samples if t >= min(60.0, minutes * 60 / 2)]
+    slope_mb_per_min = float(np.polyfit([t / 60 for t, _ in settled], [r for _, r in settled], 1)[0]) \
+        if len(settled) > 2 else 0.0
+    # The second half alone: a plateau reached after warm-up fits flat, a leak keeps its slope.
+    late = [(t, r) for t, r in samples if t >= minutes * 30]
+    late_slope = float(np.polyfit([t / 60 for t, _ in late], [r for _, r in late], 1)[0]) if len(late) > 2 else 0.0
+    grown_mb = settled[-1][1] - settled[0][1] if len(settled) > 1 else 0.0
+    frames_settled = result.frames * (settled[-1][0] - settled[0][0]) / result.seconds if len(settled) > 1 else 0
+    return {
+        "minutes": minutes,
+        "frames": result.frames,
+        "violations_started": events,
+        "fps": round(result.frames / result.seconds, 2),
+        "rss_mb": {"first": round(samples[0][1], 1), "after_1_min": round(settled[0][1], 1) if settled else None,
+                   "last": round(samples[-1][1], 1), "max": round(max(r for _, r in samples), 1)},
+        "growth_after_1_min": {"mb": round(grown_mb, 2), "mb_per_min_fit": round(slope_mb_per_min, 3),
+                               "mb_per_min_fit_second_half": round(late_slope, 3),
+                               "bytes_per_frame": round(grown_mb * 2**20 / frames_settled, 1) if frames_settled else None},
+        "samples_mb": [[round(t, 1), round(r, 1)] for t, r in samples],
+    }
 
 
 def run_reference(streams: list[Stream], vision: VisionConfig, bus: Bus) -> RunResult:
@@ -554,55 +493,6 @@ def run_reference(streams: list[Stream], vision: VisionConfig, bus: Bus) -> RunR
     stages["rules"] -= detector.seconds  # Pipeline.report.seconds includes detect()
     result.stage_s = stages
     return result
-
-
-def memory_run(streams: list[Stream], vision: VisionConfig, detector: OpenVinoDetector, config: StreamsConfig,
-               minutes: float) -> dict[str, Any]:
-    """The pipeline on looping sources for `minutes`; RSS sampled every 5 s; growth fitted after the first minute."""
-    def open_looping(stream: Stream) -> FrameSource:
-        return LoopingVideoSource(stream.clip, source_id=stream.id, analysis_fps=vision.analysis_fps,
-                                  decoder_threads=config.decoder_threads)
-
-    runner, _ = make_runner(streams, vision, detector, config, open_looping)
-    frames_at: list[tuple[float, int]] = []
-    events = 0
-
-    def publish(event: ViolationEvent, captured_at: float | None) -> None:
-        nonlocal events
-        events += 1
-
-    def on_frame(frame: Frame) -> None:
-        frames_at.append((time.perf_counter(), len(frames_at) + 1))
-
-    timer = threading.Timer(minutes * 60, runner.stop)
-    with RssSampler(5.0) as rss:
-        started = time.perf_counter()
-        timer.start()
-        runner.run(publish, on_frame=on_frame)
-    timer.cancel()
-    samples = [(t - started, r / 2**20) for t, r in rss.samples]
-    settled = [(t, r) for t, r in samples if t >= min(60.0, minutes * 60 / 2)]
-    times = np.array([t for t, _ in settled])
-    frame_times = np.array([t - started for t, _ in frames_at])
-    frames_by_sample = np.searchsorted(frame_times, times)
-    slope_mb_per_min = float(np.polyfit(times / 60, [r for _, r in settled], 1)[0]) if len(settled) > 2 else 0.0
-    # The second half alone: a plateau reached after warm-up fits flat, a leak keeps its slope.
-    late = [(t, r) for t, r in samples if t >= minutes * 30]
-    late_slope = float(np.polyfit([t / 60 for t, _ in late], [r for _, r in late], 1)[0]) if len(late) > 2 else 0.0
-    frames_settled = int(frames_by_sample[-1] - frames_by_sample[0]) if len(settled) > 1 else 0
-    grown_mb = settled[-1][1] - settled[0][1] if len(settled) > 1 else 0.0
-    return {
-        "minutes": minutes,
-        "frames": len(frames_at),
-        "events": events,
-        "fps": round(len(frames_at) / (time.perf_counter() - started), 2),
-        "rss_mb": {"first": round(samples[0][1], 1), "after_1_min": round(settled[0][1], 1) if settled else None,
-                   "last": round(samples[-1][1], 1), "max": round(max(r for _, r in samples), 1)},
-        "growth_after_1_min": {"mb": round(grown_mb, 2), "mb_per_min_fit": round(slope_mb_per_min, 3),
-                               "mb_per_min_fit_second_half": round(late_slope, 3),
-                               "bytes_per_frame": round(grown_mb * 2**20 / frames_settled, 1) if frames_settled else None},
-        "samples_mb": [[round(t, 1), round(r, 1)] for t, r in samples],
-    }
 
 
 # ---------------------------------------------------------------- comparing the two
@@ -705,6 +595,8 @@ def main(argv: list[str] | None = None) -> int:
     runtime = RuntimeConfig(performance_hint=args.hint, infer_requests=args.requests, num_streams=args.streams,
                             input_shape="rect" if args.rect else "square")
     streams_config = StreamsConfig(batch=args.batch, read_ahead=args.read_ahead, decoder_threads=args.decoder_threads)
+    vision = vision.model_copy(update={"streams": streams_config})
+    ungated = ungated.model_copy(update={"streams": streams_config})
     report: dict[str, Any] = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                               "machine": machine(),
                               "settings": {"streams": [s.id for s in streams], "analysis_fps": vision.analysis_fps,
@@ -717,10 +609,11 @@ def main(argv: list[str] | None = None) -> int:
         detector.detect_many([np.zeros((360, 640, 3), np.uint8)] * detector.requests, [shape] * detector.requests)
     bus = Bus()
     interval_s = 1 / vision.analysis_fps
-    pipeline = run_pipeline(streams, vision, detector, streams_config, bus)
+    folder = Path(tempfile.mkdtemp(prefix="gridpatrol-bench-"))  # zones files and evidence photos of the worker runs
+    pipeline, _ = run_pipeline(streams, vision, detector, bus, folder)
     pipeline.latencies_s = bus.take_latencies()
-    # The same fast path with the model on every analysed frame: what motion gating adds, side by side.
-    every_frame = run_pipeline(streams, ungated, detector, streams_config, bus, name="pipeline_every_frame")
+    # The same with the model on every analysed frame: what motion gating adds, side by side.
+    every_frame, _ = run_pipeline(streams, ungated, detector, bus, folder, name="pipeline_every_frame")
     every_frame.latencies_s = bus.take_latencies()
     # The floor: the runtime alone, same requests in flight, on each input shape as often as the pipeline ran it.
     floor_images = max(60, 4 * detector.requests)
@@ -749,19 +642,16 @@ def main(argv: list[str] | None = None) -> int:
     report["streams_sustained_at_analysis_fps"] = {"pipeline": int(fps // vision.analysis_fps)}
 
     print("live run: the streams paced at real time ...", flush=True)
-    report["live"] = live_run(streams, vision, detector, streams_config, bus)
+    report["live"] = live_run(streams, vision, detector, bus, folder)
 
     runs = {"pipeline": pipeline, "pipeline_every_frame": every_frame}
-    with tempfile.TemporaryDirectory(prefix="gridpatrol-bench-") as folder:
-        runs["worker"] = run_worker(streams, vision, detector, Path(folder))
     if not args.skip_reference:
         runs["reference"] = run_reference(streams, ungated, bus)  # the model on every analysed frame
         runs["reference"].latencies_s = bus.take_latencies()
     if not args.skip_plain:
         runs["plain"] = run_plain(streams, vision, model_dir, bus)
         runs["plain"].latencies_s = bus.take_latencies()
-    bus.close()
-    for name in ("reference", "plain", "pipeline_every_frame", "worker"):
+    for name in ("reference", "plain", "pipeline_every_frame"):
         if name in runs:
             other_fps = runs[name].frames / runs[name].seconds
             report[name] = runs[name].summary()
@@ -770,20 +660,19 @@ def main(argv: list[str] | None = None) -> int:
             report[f"cpu_ratio_pipeline_over_{name}"] = round(
                 (runs[name].cpu_s / runs[name].frames) / (pipeline.cpu_s / pipeline.frames), 2)
             report["streams_sustained_at_analysis_fps"][name] = int(other_fps // vision.analysis_fps)
-    if "worker" in runs and "plain" in runs:  # the product as deployed against the plain way
-        worker, plain = runs["worker"], runs["plain"]
-        report["ratio_worker_over_plain"] = round((worker.frames / worker.seconds) / (plain.frames / plain.seconds), 2)
-        report["cpu_ratio_worker_over_plain"] = round((plain.cpu_s / plain.frames) / (worker.cpu_s / worker.frames), 2)
     # The gate: the fast path must not change GridPatrol's violations (its own rules on Ultralytics' detector).
     checks = {f"{a}_vs_{b}": compare_runs(runs[a], runs[b], interval_s)
-              for a, b in (("reference", "pipeline"), ("reference", "pipeline_every_frame"), ("reference", "worker"),
-                           ("plain", "pipeline"), ("plain", "reference"))
+              for a, b in (("reference", "pipeline"), ("reference", "pipeline_every_frame"), ("plain", "pipeline"),
+                           ("plain", "reference"))
               if a in runs and b in runs}
     report["violations"] = checks
 
     if args.minutes > 0:
         print(f"memory run: {args.minutes} min of looping sources ...", flush=True)
-        report["memory_run"] = memory_run(streams, vision, detector, streams_config, args.minutes)
+        report["memory_run"] = memory_run(streams, vision, detector, bus, folder, args.minutes)
+
+    bus.close()
+    shutil.rmtree(folder, ignore_errors=True)
 
     out = args.out or RESULTS / f"vision_{dt.date.today().isoformat()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -794,7 +683,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, check in checks.items():
         if check["problems"]:
             print(f"{name}: differences:\n  " + "\n  ".join(check["problems"]))
-    for name in ("reference_vs_pipeline", "reference_vs_pipeline_every_frame", "reference_vs_worker"):
+    for name in ("reference_vs_pipeline", "reference_vs_pipeline_every_frame"):
         if name in checks and not checks[name]["match"]:
             print(f"FAIL ({name}): the fast path changes GridPatrol's violations")
             failed = True
@@ -823,7 +712,7 @@ def compare_runs(expected: RunResult, actual: RunResult, interval_s: float) -> d
 
 
 def print_report(report: dict[str, Any]) -> None:
-    names = [name for name in ("plain", "reference", "pipeline_every_frame", "pipeline", "worker") if name in report]
+    names = [name for name in ("plain", "reference", "pipeline_every_frame", "pipeline") if name in report]
     rows = [("", *names)]
 
     def row(label: str, get: Callable[[dict[str, Any]], Any]) -> None:
@@ -846,13 +735,10 @@ def print_report(report: dict[str, Any]) -> None:
           f" pipeline overhead over it: {100 * report['overhead_over_raw_inference']:.0f}% wall, "
           f"{100 * report['cpu_overhead_over_raw_inference']:.0f}% CPU (decoding included), "
           f"{100 * report['cpu_overhead_beyond_decoding']:.0f}% CPU beyond decoding")
-    for name in ("plain", "reference", "pipeline_every_frame", "worker"):
+    for name in ("plain", "reference", "pipeline_every_frame"):
         if f"ratio_pipeline_over_{name}" in report:
             print(f"ratio pipeline/{name}: {report[f'ratio_pipeline_over_{name}']}x frames/s, "
                   f"{report[f'cpu_ratio_pipeline_over_{name}']}x frames per CPU-second")
-    if "ratio_worker_over_plain" in report:
-        print(f"ratio worker/plain: {report['ratio_worker_over_plain']}x frames/s, "
-              f"{report['cpu_ratio_worker_over_plain']}x frames per CPU-second")
     for name, check in report["violations"].items():
         print(f"violations {name}: match {check['match']} (objects {check['objects']}, "
               f"{len(check['problems'])} differences)")

@@ -46,8 +46,12 @@ FeedItem = Captured | SourceEnded
 class SourceFeed:
     """Reads one source to its end in its own thread onto `out`: a `Captured` per frame, then `SourceEnded`."""
 
-    def __init__(self, source: FrameSource, out: "queue.Queue[FeedItem]", *, drop_when_full: bool) -> None:
+    def __init__(
+        self, source: FrameSource, out: "queue.Queue[FeedItem]", *, drop_when_full: bool,
+        arrived: threading.Event | None = None,
+    ) -> None:
         self.source, self.out, self.drop_when_full = source, out, drop_when_full
+        self.arrived = arrived  # set after each item put: a reader of several feeds waits on one event
         self.stats = FeedStats()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"feed-{source.source_id}", daemon=True)
@@ -88,10 +92,15 @@ class SourceFeed:
                 self.out.put_nowait(item)
             except queue.Full:  # a live camera must not wait for the detector: drop and count
                 self.stats.dropped += 1
-            return
-        while not self._stop.is_set():
-            try:
-                self.out.put(item, timeout=PUT_RETRY_S)
                 return
-            except queue.Full:
-                continue
+        else:
+            while True:
+                if self._stop.is_set():
+                    return
+                try:
+                    self.out.put(item, timeout=PUT_RETRY_S)
+                    break
+                except queue.Full:
+                    continue
+        if self.arrived is not None:
+            self.arrived.set()

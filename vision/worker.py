@@ -3,32 +3,34 @@ import datetime as dt
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from config.sources import SourceConfig
 from config.vision import VisionConfig, ZoneConfig, load_zones
+from vision.detections import Detections
 from vision.detector import Detector, load_detector
 from vision.drone import TelemetryMapper
-from vision.fast.detector import OpenVinoDetector
 from vision.events import ViolationEvent
-from vision.detections import Detections
 from vision.evidence import EvidenceWriter
+from vision.fast.detector import OpenVinoDetector
 from vision.feeds import Captured, FeedItem, SourceEnded, SourceFeed
-from vision.sources import Frame
 from vision.gate import MotionGate
 from vision.geo import Homography
 from vision.handover import detection_report
 from vision.motion import EgoMotion
 from vision.pipeline import Pipeline
-from vision.sources import FrameSource, open_source
+from vision.sources import Frame, FrameSource, open_source
 from vision.zones import GroundZone, Locate, Zone
 
 
 Send = Callable[[dict[str, Any]], None]
 PostHealth = Callable[[str, dict[str, Any]], None]
+OpenSource = Callable[[Mapping[str, Any]], FrameSource]
+# A frame just processed, the perf_counter time it left its decoder, and its events: for measurements.
+OnFrame = Callable[[Frame, float, list[ViolationEvent]], None]
 
 
 def ground_mapper(source: SourceConfig) -> Locate | None:
@@ -59,7 +61,7 @@ def zone_of(config: ZoneConfig, locate: Locate | None, source_id: str, *, stabil
     return GroundZone.on_ground(config, locate)
 
 
-GET_RETRY_S = 0.2  # waiting for a source's next frame, `stop` is looked at this often
+GET_RETRY_S = 0.2  # waiting for the next frame of any source, `stop` is looked at this often
 
 
 @dataclass
@@ -76,17 +78,21 @@ class SourceRun:
 
 
 class VisionWorker:
-    """Steps every source a frame at a time, so one model serves them all; sends each event's report.
+    """Steps its sources a frame at a time, so one model serves them all; sends each event's report.
 
     Each source decodes in its own thread (`vision.streams.read_ahead` frames ahead); a step takes the next
-    frame of every live source, and the frames whose picture changed go through their model together."""
+    frame of every source that has one ready (waiting only when none has), and the frames whose picture
+    changed go through their model together. A slow camera never holds the others up."""
 
     def __init__(
         self, *, sources: list[SourceConfig], vision: VisionConfig, send: Send, evidence_dir: Path,
         detectors: dict[str, Detector | OpenVinoDetector] | None = None,
+        open_source: OpenSource = open_source, on_frame: OnFrame | None = None,
     ) -> None:
         self.vision, self.send, self.evidence_dir = vision, send, evidence_dir
         self.detectors = detectors if detectors is not None else {}
+        self.open_source, self.on_frame = open_source, on_frame
+        self.arrived = threading.Event()  # a source's feed put a frame (or its end)
         self.runs = [self._start(source) for source in sources]
         self.rechecks: queue.SimpleQueue[str] = queue.SimpleQueue()
 
@@ -116,11 +122,11 @@ class VisionWorker:
             gate=MotionGate(self.vision.gate) if self.vision.gate.enabled and config.kind == "camera" else None,
         )
         # Stills of a folder are taken analysis_fps apart.
-        source = open_source({"id": config.id, "kind": config.media, "uri": config.uri,
+        source = self.open_source({"id": config.id, "kind": config.media, "uri": config.uri,
                               "analysis_fps": config.analysis_fps, "fps_assumed": config.analysis_fps,
                               "decoder_threads": self.vision.streams.decoder_threads})
         feed = SourceFeed(source, queue.Queue(maxsize=self.vision.streams.read_ahead),
-                          drop_when_full=self.vision.streams.drop_when_full).start()
+                          drop_when_full=self.vision.streams.drop_when_full, arrived=self.arrived).start()
         return SourceRun(config=config, source=source, feed=feed, pipeline=pipeline,
                          media_start=dt.datetime.now(dt.timezone.utc))
 
@@ -150,17 +156,11 @@ class VisionWorker:
                        "observed_at": dt.datetime.now(dt.timezone.utc).isoformat()})
 
     def step(self, stop: threading.Event | None = None) -> int:
-        """Answer pending rechecks, then one frame from every live source; returns how many are still live."""
+        """Answer pending rechecks, then the next frame of every source that has one ready (waiting for the first
+        one); returns how many sources are still live."""
         self._answer_rechecks()
-        arrived: list[tuple[int, SourceRun, FeedItem]] = []
-        for index, run in enumerate(self.runs):
-            if run.ended:
-                continue
-            item = self._next(run, stop)
-            if item is None:  # stopped while waiting
-                return sum(not run.ended for run in self.runs)
-            arrived.append((index, run, item))
-        self._analyse([(run, item.frame) for _, run, item in arrived if isinstance(item, Captured)])
+        arrived = self._ready(stop)
+        self._analyse([(run, item) for _, run, item in arrived if isinstance(item, Captured)])
         for index, run, item in arrived:
             if isinstance(item, SourceEnded):
                 self._hand_over(run, run.pipeline.finish())
@@ -171,44 +171,47 @@ class VisionWorker:
                     run.ended = True
         return sum(not run.ended for run in self.runs)
 
-    @staticmethod
-    def _next(run: SourceRun, stop: threading.Event | None) -> FeedItem | None:
-        """The source's next decoded frame (or its end); None when `stop` is set first."""
-        while stop is None or not stop.is_set():
-            try:
-                return run.feed.out.get(timeout=GET_RETRY_S)
-            except queue.Empty:
-                continue
-        return None
+    def _ready(self, stop: threading.Event | None) -> list[tuple[int, SourceRun, FeedItem]]:
+        """One item from each live source that has one; waits until one has, or `stop` is set (then none)."""
+        while True:
+            self.arrived.clear()  # before looking: a frame arriving from now on sets it again
+            ready = [(index, run, run.feed.out.get_nowait()) for index, run in enumerate(self.runs)
+                     if not run.ended and not run.feed.out.empty()]
+            if ready or all(run.ended for run in self.runs) or (stop is not None and stop.is_set()):
+                return ready
+            self.arrived.wait(GET_RETRY_S)
 
-    def _analyse(self, frames: list[tuple[SourceRun, Frame]]) -> None:
+    def _analyse(self, frames: list[tuple[SourceRun, Captured]]) -> None:
         """Each frame through its pipeline: with the last detections where nothing moved (motion gate), else with
         its model's; frames of sources sharing a model go through it together, `streams.batch` at a time, each
         processed as soon as its detections are ready while the next ones run."""
-        waiting: dict[int, list[tuple[SourceRun, Frame]]] = {}  # id(detector) -> frames its model must see
-        for run, frame in frames:
-            reused = run.pipeline.reused_detections(frame)
+        waiting: dict[int, list[tuple[SourceRun, Captured]]] = {}  # id(detector) -> frames its model must see
+        for run, item in frames:
+            reused = run.pipeline.reused_detections(item.frame)
             if reused is None:
-                waiting.setdefault(id(run.pipeline.detector), []).append((run, frame))
+                waiting.setdefault(id(run.pipeline.detector), []).append((run, item))
             else:
-                self._process(run, frame, reused)
+                self._process(run, item, reused)
         batch = self.vision.streams.batch
         for group in waiting.values():
             detector = group[0][0].pipeline.detector
             for start in range(0, len(group), batch):
                 chunk = group[start : start + batch]
-                images = [frame.image for _, frame in chunk]
+                images = [item.frame.image for _, item in chunk]
                 if isinstance(detector, OpenVinoDetector):  # each source's own network input
                     detected = detector.detect_iter(images, [run.config.input_shape for run, _ in chunk])
                 else:
                     detected = detector.detect_iter(images)
-                for (run, frame), detections in zip(chunk, detected):
-                    self._process(run, frame, detections)
+                for (run, item), detections in zip(chunk, detected):
+                    self._process(run, item, detections)
 
-    def _process(self, run: SourceRun, frame: Frame, detections: Detections) -> None:
+    def _process(self, run: SourceRun, item: Captured, detections: Detections) -> None:
         if isinstance(run.pipeline.locate, TelemetryMapper):
-            run.pipeline.locate.at(frame)  # this frame's position and gimbal
-        self._hand_over(run, run.pipeline.process(frame, detections))
+            run.pipeline.locate.at(item.frame)  # this frame's position and gimbal
+        events = run.pipeline.process(item.frame, detections)
+        self._hand_over(run, events)
+        if self.on_frame is not None:
+            self.on_frame(item.frame, item.captured_at, events)
 
     def run(self, stop: threading.Event, *, post_health: PostHealth | None = None, health_every_s: float = 5.0) -> None:
         """Step until every source has ended or `stop` is set, posting the sources' health now and then."""

@@ -1,24 +1,17 @@
 """The OpenVINO fast path finds what Ultralytics' own predict finds on the same IR and frames (correctness, not timing)."""
-from dataclasses import replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from config.vision import DetectorConfig, VisionConfig, load_zones
+from config.vision import DetectorConfig, RuntimeConfig, VisionConfig
 from tests.requirements import shared_path
 from vision.detections import Detections
 from vision.detector import Detector
 from vision.dwell import box_iou
-from vision.events import ViolationEvent
-from config.vision import RuntimeConfig, StreamsConfig
 from vision.fast.detector import Letterbox, OpenVinoDetector, RuntimeUnavailableError, nms
 from vision.fast.reshape import make_anchors, reshape_yolo
-from vision.fast.streams import MultiStreamRunner
-from vision.pipeline import Pipeline
-from vision.sources import VideoFileSource
-from vision.zones import Zone
 
 # (clip, second): a parked car in the blue zone, a car park of 15+ cars, a 960x540 motorway.
 FRAMES = [
@@ -157,38 +150,6 @@ def test_a_model_that_is_not_an_openvino_ir_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.model
 @pytest.mark.footage
-def test_the_runner_on_the_fast_path_gives_the_pipelines_events(
-    detector: Detector, fast: OpenVinoDetector, vision_config: VisionConfig
-) -> None:
-    """The street clip as two streams through MultiStreamRunner: each stream's events equal Pipeline.run's on
-    Ultralytics' Detector (the parked car: start, update, end)."""
-    clip = shared_path("data/media/cctv_street_no_parking_zone.mp4")
-    zone_configs = load_zones(Path("config/zones/cctv_street_no_parking_zone.yaml"), vision_config).zones
-    zones = [Zone.from_config(zone) for zone in zone_configs]
-
-    def source(source_id: str) -> VideoFileSource:
-        return VideoFileSource(clip, source_id=source_id, analysis_fps=vision_config.analysis_fps)
-
-    expected: list[ViolationEvent] = []
-    Pipeline(source_id="cam", detector=detector, zones=zones, config=vision_config).run(source("cam"), expected.append)
-    assert [event.phase for event in expected] == ["start", "update", "end"]
-
-    published: list[ViolationEvent] = []
-    runner = MultiStreamRunner(
-        detector=fast, sources=[source("cam"), source("cam-copy")],
-        make_pipeline=lambda source_id: Pipeline(
-            source_id=source_id, detector=fast, zones=zones, config=vision_config),  # type: ignore[arg-type]
-        config=StreamsConfig(batch=2, read_ahead=2),
-    )
-    stats = runner.run(lambda event, captured_at: published.append(event))
-    assert stats.frames == 2 * runner.pipelines["cam"].report.frames_analysed
-    assert [e for e in published if e.source_id == "cam"] == expected
-    copies = [e for e in published if e.source_id == "cam-copy"]
-    assert [replace(e, event_id=e.event_id.replace("cam-copy", "cam"), source_id="cam") for e in copies] == expected
-
-
-@pytest.mark.model
-@pytest.mark.footage
 def test_detect_iter_gives_detect_many_results_in_order_and_recovers_when_left_early(
     fast: OpenVinoDetector, frames: list[np.ndarray]
 ) -> None:
@@ -202,16 +163,3 @@ def test_detect_iter_gives_detect_many_results_in_order_and_recovers_when_left_e
     next(left)
     left.close()  # abandoned with requests in flight
     assert [len(d) for d in fast.detect_many(images, shapes)] == [len(d) for d in expected]
-
-
-def test_a_batch_is_split_into_rounds_of_one_frame_per_source_in_order() -> None:
-    from vision.fast.streams import rounds
-    from vision.feeds import Captured
-    from vision.sources import Frame
-
-    def item(source_id: str, index: int) -> Captured:
-        return Captured(Frame(np.zeros((2, 2, 3), np.uint8), index / 2, index, source_id), captured_at=0.0)
-
-    batch = [item("a", 0), item("a", 1), item("b", 0), item("a", 2), item("b", 1), item("c", 0)]
-    split = [[(i.frame.source_id, i.frame.index) for i in round_] for round_ in rounds(batch)]
-    assert split == [[("a", 0), ("b", 0), ("c", 0)], [("a", 1), ("b", 1)], [("a", 2)]]
