@@ -1,5 +1,6 @@
 """Many sources on one machine: decoder threads, read-ahead feeds, motion gating, the worker's batches."""
 import queue
+import socket
 from collections.abc import Iterator
 import threading
 import time
@@ -202,3 +203,34 @@ def test_the_worker_sends_sources_sharing_a_model_through_it_together(
     assert [(camera.id, *e[1:]) for e in together if e[0] == twin.id] == alone
     assert max(fast.batches) == 2 and sum(fast.batches) == 2 * runs_alone  # both cameras' frames in one call
     assert runs_alone < 41  # the gate skipped frames in which nothing moved (41 analysed)
+
+
+@pytest.mark.model
+@pytest.mark.footage
+def test_a_camera_that_never_answers_does_not_hold_up_the_others(vision_config: VisionConfig, tmp_path: Path) -> None:
+    """A street camera whose stream cannot be opened (it keeps retrying) beside the street clip: the clip is
+    analysed to its end and its parking event reported."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    example = load_sources(Path("config/examples/demo_cctv_sources.yaml")).sources[0]
+    clip = example.model_copy(update={"uri": str(shared_path(CCTV_STREET)), "model": None})
+    zones = tmp_path / "dead.yaml"
+    zones.write_text(Path(clip.zones).read_text(encoding="utf-8").replace(
+        f"source_id: {clip.id}", "source_id: dead_camera"), encoding="utf-8")
+    dead = clip.model_copy(update={"id": "dead_camera", "media": "stream", "zones": str(zones),
+                                   "uri": f"http://127.0.0.1:{dead_port}/video.mjpg"})
+    reports: list[dict] = []
+    worker = VisionWorker(sources=[dead, clip], vision=vision_config, send=reports.append, evidence_dir=tmp_path)
+    stop = threading.Event()
+    runner = threading.Thread(target=worker.run, args=(stop,))
+    runner.start()
+    deadline = time.monotonic() + 120
+    while not worker.runs[1].ended and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    runner.join(30)
+    assert worker.runs[1].ended, "the clip was held up by the dead camera"
+    assert not runner.is_alive()
+    assert [r["phase"] for r in reports if r["source_id"] == clip.id][:1] == ["start"]
+    assert worker.runs[0].source.health.connected is False and worker.runs[0].source.health.frames_read == 0
