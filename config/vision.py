@@ -31,7 +31,7 @@ InputShape = Literal["square", "rect"]
 
 
 class RuntimeConfig(StrictModel):
-    """The OpenVINO runtime of the fast path (detector.runtime: openvino)."""
+    """The OpenVINO runtime of the fast path (detector.runtime: auto on an IR, or openvino)."""
 
     performance_hint: Literal["LATENCY", "THROUGHPUT"] = Field(
         "THROUGHPUT", description="OpenVINO CPU hint: one request on every core, or several requests side by side"
