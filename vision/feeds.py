@@ -30,6 +30,14 @@ class SourceEnded:
     source_id: str
 
 
+@dataclass(frozen=True)
+class SourceFailed:
+    """read() raised: the reader of the feed raises it again, where it would have surfaced without read-ahead."""
+
+    source_id: str
+    error: Exception
+
+
 @dataclass
 class FeedStats:
     """Seconds inside read() (wall and this thread's CPU: demuxing, decoding, converting), frames read, dropped."""
@@ -40,11 +48,12 @@ class FeedStats:
     dropped: int = 0
 
 
-FeedItem = Captured | SourceEnded
+FeedItem = Captured | SourceEnded | SourceFailed
 
 
 class SourceFeed:
-    """Reads one source to its end in its own thread onto `out`: a `Captured` per frame, then `SourceEnded`."""
+    """Reads one source to its end in its own thread onto `out`: a `Captured` per frame, then `SourceEnded`
+    (or `SourceFailed` with the exception read() raised)."""
 
     def __init__(
         self, source: FrameSource, out: "queue.Queue[FeedItem]", *, drop_when_full: bool,
@@ -83,6 +92,8 @@ class SourceFeed:
                     return
                 self.stats.frames += 1
                 self._put(Captured(frame=frame, captured_at=now), may_drop=self.drop_when_full)
+        except Exception as error:  # an unreadable still, a broken source: its reader decides
+            self._put(SourceFailed(self.source.source_id, error), may_drop=False)
         finally:
             self.source.close()
 

@@ -16,13 +16,13 @@ from vision.drone import TelemetryMapper
 from vision.events import ViolationEvent
 from vision.evidence import EvidenceWriter
 from vision.fast.detector import OpenVinoDetector
-from vision.feeds import Captured, FeedItem, SourceEnded, SourceFeed
+from vision.feeds import Captured, FeedItem, SourceEnded, SourceFailed, SourceFeed
 from vision.gate import MotionGate
 from vision.geo import Homography
 from vision.handover import detection_report
 from vision.motion import EgoMotion
 from vision.pipeline import Pipeline
-from vision.sources import Frame, FrameSource, open_source
+from vision.sources import Frame, FrameSource, SourceError, open_source
 from vision.zones import GroundZone, Locate, Zone
 
 
@@ -160,6 +160,9 @@ class VisionWorker:
         one); returns how many sources are still live."""
         self._answer_rechecks()
         arrived = self._ready(stop)
+        for _, run, item in arrived:
+            if isinstance(item, SourceFailed):
+                raise SourceError(f"source {run.config.id}: {item.error}") from item.error
         self._analyse([(run, item) for _, run, item in arrived if isinstance(item, Captured)])
         for index, run, item in arrived:
             if isinstance(item, SourceEnded):
@@ -216,16 +219,18 @@ class VisionWorker:
     def run(self, stop: threading.Event, *, post_health: PostHealth | None = None, health_every_s: float = 5.0) -> None:
         """Step until every source has ended or `stop` is set, posting the sources' health now and then."""
         next_post = 0.0
-        while not stop.is_set():
-            live = self.step(stop)
-            if post_health is not None and (time.monotonic() >= next_post or not live):
-                for source_id, health in self.health().items():
-                    post_health(source_id, {**health, "reported_at": time.time()})
-                next_post = time.monotonic() + health_every_s
-            if not live:
-                break
-        for run in self.runs:
-            run.feed.close()
+        try:
+            while not stop.is_set():
+                live = self.step(stop)
+                if post_health is not None and (time.monotonic() >= next_post or not live):
+                    for source_id, health in self.health().items():
+                        post_health(source_id, {**health, "reported_at": time.time()})
+                    next_post = time.monotonic() + health_every_s
+                if not live:
+                    break
+        finally:  # ended, stopped or failed: no reading thread outlives the worker
+            for run in self.runs:
+                run.feed.close()
 
     def health(self) -> dict[str, dict[str, Any]]:
         """Each source's health, for the platform's source list."""

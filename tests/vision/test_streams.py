@@ -15,7 +15,7 @@ from tests.requirements import shared_path
 from vision.detections import Detections
 from vision.feeds import Captured, SourceEnded, SourceFeed
 from vision.gate import MotionGate
-from vision.sources import VideoFileSource, decoder_params
+from vision.sources import SourceError, VideoFileSource, decoder_params
 from vision.worker import VisionWorker
 
 CCTV_STREET = "data/media/cctv_street_no_parking_zone.mp4"
@@ -234,3 +234,22 @@ def test_a_camera_that_never_answers_does_not_hold_up_the_others(vision_config: 
     assert not runner.is_alive()
     assert [r["phase"] for r in reports if r["source_id"] == clip.id][:1] == ["start"]
     assert worker.runs[0].source.health.connected is False and worker.runs[0].source.health.frames_read == 0
+
+
+@pytest.mark.model
+def test_a_source_failing_in_its_reading_thread_fails_the_worker_naming_it(
+    vision_config: VisionConfig, tmp_path: Path
+) -> None:
+    """An unreadable still in a drone's folder: the error surfaces from run(), naming the source and the file."""
+    import cv2
+
+    folder = tmp_path / "stills"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "0001.jpg"), street(360, 640))
+    (folder / "0002.jpg").write_bytes(b"not a jpeg")
+    example = load_sources(Path("config/examples/demo_cctv_sources.yaml")).sources[0]
+    stills = example.model_copy(update={"media": "folder", "uri": str(folder), "model": None, "homography": None})
+    worker = VisionWorker(sources=[stills], vision=vision_config, send=lambda report: None, evidence_dir=tmp_path)
+    with pytest.raises(SourceError, match=r"cctv_street.*0002\.jpg"):
+        worker.run(threading.Event())
+    assert all(not run.feed._thread.is_alive() for run in worker.runs)
