@@ -31,11 +31,15 @@ STREAM_TUNING_KEYS = ("backoff_initial_s", "backoff_max_s", "open_timeout_s", "r
 DEFAULT_DECODER_THREADS = 1
 
 
-def decoder_params(decoder_threads: int) -> list[int]:
-    """OpenCV open parameters setting FFmpeg's decoding threads (none for 0: FFmpeg's choice)."""
+def checked_decoder_threads(decoder_threads: int) -> int:
     if decoder_threads < 0:
         raise ValueError(f"decoder_threads must be 0 (FFmpeg's choice) or more, got {decoder_threads}")
-    return [cv2.CAP_PROP_N_THREADS, decoder_threads] if decoder_threads else []
+    return decoder_threads
+
+
+def decoder_params(decoder_threads: int) -> list[int]:
+    """OpenCV open parameters setting FFmpeg's decoding threads (none for 0: FFmpeg's choice)."""
+    return [cv2.CAP_PROP_N_THREADS, decoder_threads] if checked_decoder_threads(decoder_threads) else []
 
 
 class SourceError(Exception):
@@ -170,8 +174,7 @@ class VideoFileSource(FrameSource):
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"video file not found: {self.path}")
-        if decoder_threads < 0:
-            raise ValueError(f"decoder_threads must be 0 (FFmpeg's choice) or more, got {decoder_threads}")
+        checked_decoder_threads(decoder_threads)
         self._selector = _FrameSelector(analysis_fps)
         try:
             self._container: av.container.InputContainer | None = av.open(str(self.path))
