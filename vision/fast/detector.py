@@ -132,7 +132,6 @@ class OpenVinoDetector:
         if shape.is_dynamic or tuple(shape.to_shape()) != (1, 3, config.imgsz, config.imgsz):
             raise RuntimeUnavailableError(f"{self._xml}: input {shape}, expected [1,3,{config.imgsz},{config.imgsz}]")
         self._engines: dict[tuple[int, int], _Engine] = {}
-        self._last_engine: _Engine | None = None
         size = max(self.class_names) + 1
         self._kind_of_class = np.array(
             [config.class_map.get(self.class_names.get(i, ""), "") for i in range(size)], "<U16"
@@ -205,7 +204,6 @@ class OpenVinoDetector:
                 engine.requests[slot].start_async()
                 in_flight.append((engine, slot, box, image.shape[:2]))
                 self.times.images_by_shape[box.shape] += 1
-                self._last_engine = engine
                 self.times.preprocess_s += time.perf_counter() - started
 
         try:
@@ -222,11 +220,10 @@ class OpenVinoDetector:
                 engine.requests[slot].wait()
                 engine.free.append(slot)
 
-    def infer_only(self, images: int, shape: tuple[int, int] | None = None) -> float:
-        """Seconds per image of the runtime alone on one input shape's canvases (default: the last one used),
-        requests side by side: the floor."""
-        engine = self._engine(shape) if shape is not None else self._last_engine
-        requests = (engine or self._engine((self.config.imgsz, self.config.imgsz))).requests
+    def infer_only(self, images: int, shape: tuple[int, int]) -> float:
+        """Seconds per image of the runtime alone on one input shape's canvases (h, w), requests side by side:
+        the floor."""
+        requests = self._engine(shape).requests
         started = time.perf_counter()
         for index in range(images):
             request = requests[index % len(requests)]
