@@ -39,6 +39,7 @@ POSTGRES_ADMIN_URL = os.environ.get("GRIDPATROL_TEST_POSTGRES", "postgresql+psyc
 REDIS_URL = os.environ.get("GRIDPATROL_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 LISTENER_USERS = ("dispatcher", "leader_sq01", "leader_sq02", "leader_sq03", "leader_sq04")
 DISPATCH_ROOM = "dispatch"
+RESUME_MARGIN = 100  # the pages' RESUME_MARGIN (webapp/static/js/gp.js)
 
 
 # ---------------------------------------------------------------- where tickets go
@@ -79,15 +80,14 @@ class Seen:
 
 
 class Listener:
-    """A dashboard: one Socket.IO client that catches up from its last seen id on every (re)connect, as our pages do."""
+    """A dashboard: one Socket.IO client that catches up on every (re)connect by the pages' rule (gp.js, GP.live)."""
 
-    def __init__(self, *, url: str, cookie: str, room: str, resume_margin: int | None = None) -> None:
+    def __init__(self, *, url: str, cookie: str, room: str, resume_margin: int = RESUME_MARGIN) -> None:
         self.url, self.cookie, self.room = url, cookie, room
-        # None: catch up from the largest id seen at (re)connect, as the pages do. A number: from the largest id
-        # seen when the link dropped, minus this margin (ids are taken before commit, so commits land out of
-        # order, and a push can arrive before the connect event).
+        # Catch up from the largest id seen when the link dropped, minus this margin: ids are taken before commit,
+        # so commits land out of order, and a push can arrive before the connect event. Duplicates drop by id.
         self.resume_margin = resume_margin
-        self.resume_from: int | None = None
+        self.resume_from = 0
         self.seen: dict[int, Seen] = {}
         self.lock = threading.Lock()
         self.connects = 0
@@ -111,10 +111,7 @@ class Listener:
 
     def _on_connect(self) -> None:
         self.connects += 1
-        if self.resume_margin is None or self.resume_from is None:
-            self._catch_up(self.last_seen())
-        else:
-            self._catch_up(max(0, self.resume_from - self.resume_margin))
+        self._catch_up(max(0, self.resume_from - self.resume_margin))
 
     def _catch_up(self, after_id: int) -> None:
         self.client.emit("catch_up", {"after_id": after_id}, callback=self._on_catch_up)
@@ -146,7 +143,7 @@ class Listener:
 
 
 def start_listeners(*, urls: list[str], cookies: dict[str, str], rooms: dict[str, str], count: int,
-                    parallel: int = 8, resume_margin: int | None = None) -> list[Listener]:
+                    parallel: int = 8, resume_margin: int = RESUME_MARGIN) -> list[Listener]:
     """`count` listeners, users in turn over LISTENER_USERS and processes in turn over `urls`."""
     users = list(cookies)
     listeners = [Listener(url=urls[i % len(urls)], cookie=cookies[users[i % len(users)]],
@@ -513,9 +510,9 @@ def main() -> None:
                         help="web process kind (default serve; gunicorn: -w 1 --threads 100, needs gunicorn installed)")
     parser.add_argument("--threads", type=int, default=100,
                         help="gunicorn threads per process; each websocket holds one (default 100)")
-    parser.add_argument("--resume-margin", type=int, default=None,
-                        help="clients catch up from the last id seen when the link dropped minus this margin "
-                             "(default: from the largest id seen at reconnect, as the pages do)")
+    parser.add_argument("--resume-margin", type=int, default=RESUME_MARGIN,
+                        help="clients catch up from the largest id seen when the link dropped minus this margin "
+                             f"(default {RESUME_MARGIN}, as the pages do)")
     parser.add_argument("--workers", type=int, default=32, help="generator threads (default 32)")
     parser.add_argument("--settle", type=float, default=30, help="seconds to wait for the last events (default 30)")
     parser.add_argument("--redis-url", default=REDIS_URL, help=f"Redis (default {REDIS_URL})")
