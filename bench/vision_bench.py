@@ -45,6 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("GRIDPATROL_SHARED", REPO.parent / "shared"))
 MODEL = "models/yolo11n_int8_openvino_model"
 RESULTS = REPO / "bench" / "results"
+VECTOR_FLAG_PREFIXES = ("avx", "amx", "sse4")  # the instruction sets OpenVINO's CPU kernels choose among
 
 
 @dataclass(frozen=True)
@@ -538,14 +539,25 @@ def compare(plain: list[Violation], pipeline: list[Violation], interval_s: float
 # ---------------------------------------------------------------- the command
 
 
+def cpu_facts() -> dict[str, Any]:
+    """What tells two hosts apart that /proc/cpuinfo calls by one name: family/model and the vector extensions
+    that the INT8 kernels use (an AVX2-only host infers several times slower, and its scores differ slightly)."""
+    fields: dict[str, str] = {}
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    flags = set(fields.get("flags", "").split())
+    return {"cpu": fields.get("model name", platform.processor()),
+            "cpu_family_model": f"{fields.get('cpu family', '?')}/{fields.get('model', '?')}",
+            "vector_extensions": sorted(flag for flag in flags if flag.startswith(VECTOR_FLAG_PREFIXES))}
+
+
 def machine() -> dict[str, Any]:
     import openvino
     import ultralytics
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
     training = subprocess.run(["pgrep", "-f", "model_cli"], capture_output=True, text=True).stdout.split()
-    return {"cpu": cpu, "cores": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+    return {**cpu_facts(), "cores": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
             "python": platform.python_version(), "openvino": openvino.__version__,
             "ultralytics": ultralytics.__version__, "opencv": cv2.__version__,
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
