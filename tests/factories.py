@@ -54,4 +54,5 @@ def make_settings(database_url: str, instance_dir: Path | None = None, **overrid
     base = {"database": {"url": database_url}, "city": {"demo_accounts": False}}
     if instance_dir is not None:
         base["app"] = {"instance_dir": str(instance_dir)}
+        base["map"] = {"basemap": {"file": str(instance_dir / "basemap.pmtiles")}}  # never a developer's var/
     return config.load(overrides=deep_merge(base, overrides), env={})

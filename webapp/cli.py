@@ -23,6 +23,7 @@ from dispatch.hotline.outbox import HOTLINE_SOURCES as HOTLINE_SOURCE_NAMES
 from dispatch.hotline.replies import send_due_replies
 from dispatch.squad.service import load_unit_grid, store_grid
 from dispatch.ticket.enums import TicketSource
+from grid.basemap import build_basemap
 from grid.boundary import read_boundary
 from grid.cells import build_cells, load_cells_geojson
 from grid.crs import CoordSys
@@ -39,6 +40,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(tokens_group)
     app.cli.add_command(hotline_group)
+    app.cli.add_command(basemap_group)
     app.cli.add_command(__import__("webapp.deploy", fromlist=["deploy"]).deploy)  # import here: deploy imports the platform
 
 
@@ -265,3 +267,31 @@ def demo_addresses_command() -> None:
                                 config=platform.settings.hotline.address)
         session.commit()
     click.echo(f"{count} demo standard addresses stored")
+
+
+@click.group("basemap", cls=AppGroup)
+def basemap_group() -> None:
+    """Offline base map commands."""
+
+
+@basemap_group.command("build")
+@click.argument("extract", type=click.Path(exists=True, dir_okay=False))
+@click.option("--output", default=None, help="PMTiles file to write (default: map.basemap.file in the settings)")
+def build_basemap_command(extract: str, output: str | None) -> None:
+    """Build the base map's vector tiles from an OpenStreetMap EXTRACT (.osm, .osm.pbf) into one PMTiles file."""
+    settings = current_platform().settings
+    config = settings.map.basemap
+    target = Path(output) if output else settings.path(config.file)
+    click.echo(f"Building {target} from {extract} (zoom {config.min_zoom}-{config.max_zoom}) ...")
+    started = time.perf_counter()
+    try:
+        summary = build_basemap(extract=Path(extract), output=target, label_keys=config.label_keys,
+                                min_zoom=config.min_zoom, max_zoom=config.max_zoom, name=Path(extract).stem)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="EXTRACT") from None
+    west, south, east, north = summary.bounds
+    click.echo(f"{summary.path}: {summary.size_bytes / 1e6:.2f} MB, {summary.tiles} tiles, zoom "
+               f"{summary.min_zoom}-{summary.max_zoom}, bounds {west:.4f},{south:.4f} to {east:.4f},{north:.4f} "
+               f"({time.perf_counter() - started:.1f} s)")
+    if settings.map.tile_url is not None:
+        click.echo("Note: map.tile_url is set, so the pages draw that tile server, not this file")

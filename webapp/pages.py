@@ -18,6 +18,8 @@ from dispatch.account.enums import Role
 from dispatch.account.policy import Principal, visible_squad
 from dispatch.case.models import CaseEvent
 from dispatch.squad.service import list_squads
+from grid.basemap import ATTRIBUTION as BASEMAP_ATTRIBUTION
+from grid.basemap import summarise as summarise_basemap
 from webapp.auth import current_principal
 from webapp.i18n import LANG_COOKIE, LANGUAGES, messages, pick_language, translate
 from webapp.platform import current_platform, db_session
@@ -39,6 +41,7 @@ VENDOR_FILES: dict[str, str] = {
     "leaflet/images/marker-shadow.png": "leaflet/dist/images/marker-shadow.png",
     "echarts/echarts.min.js": "echarts/dist/echarts.min.js",
     "socket.io/socket.io.min.js": "socket.io-client/dist/socket.io.min.js",
+    "protomaps-leaflet/protomaps-leaflet.js": "protomaps-leaflet/dist/protomaps-leaflet.js",
 }
 
 HOME_OF_ROLE = {
@@ -128,13 +131,30 @@ def boot(who: Principal, **extra: object) -> dict:
         "lang": language(),
         "messages": messages(language()),
         "me": {"name": who.name, "role": who.role.value, "squad_code": who.squad_code},
-        "map": settings.map.model_dump(),
+        "map": {**settings.map.model_dump(exclude={"basemap"}), "basemap": basemap_boot()},
         "timezone": settings.calendar.timezone,
         "city": settings.city.name,
         "last_event_id": last_event_id(),
         "squads": [{"code": s["code"], "name": s["name"]} for s in list_squads(session=db_session())],
         **extra,
     }
+
+
+def basemap_path() -> Path | None:
+    """The offline base map's file when the pages should draw it: no intranet tile server set, and the file built."""
+    settings = current_platform().settings
+    path = settings.path(settings.map.basemap.file)
+    return path if settings.map.tile_url is None and path.is_file() else None
+
+
+def basemap_boot() -> dict | None:
+    """Where the pages fetch the base map from and how deep its tiles go (they magnify the deepest level)."""
+    path = basemap_path()
+    if path is None:
+        return None
+    summary = summarise_basemap(path)
+    return {"url": url_for("pages.basemap"), "max_data_zoom": summary.max_zoom, "bounds": summary.bounds,
+            "attribution": BASEMAP_ATTRIBUTION}
 
 
 def render_page(template: str, who: Principal, **extra: object) -> str:
@@ -208,3 +228,15 @@ def vendor(name: str) -> Response:
         text = translate(language(), "error.vendor_missing", path=relative)
         return Response(text + "\n", status=500, mimetype="text/plain")
     return send_file(path, max_age=3600)
+
+
+@bp.route("/basemap.pmtiles")
+def basemap() -> ResponseReturnValue:
+    """The offline base map for signed-in pages, in HTTP range requests (the pages read only the tiles in view)."""
+    who = current_principal()
+    if who is None or who.role is None:
+        return Response("sign in first\n", status=401, mimetype="text/plain")
+    path = basemap_path()
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="application/octet-stream", conditional=True, etag=True, max_age=3600)

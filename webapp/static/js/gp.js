@@ -299,6 +299,8 @@
     var map = L.map(element, Object.assign({maxZoom: (boot.map && boot.map.max_zoom) || 19, zoomSnap: 0.25}, options || {}));
     if (boot.map && boot.map.tile_url) {
       L.tileLayer(boot.map.tile_url, {maxZoom: boot.map.max_zoom, attribution: boot.map.attribution || ""}).addTo(map);
+    } else if (boot.map && boot.map.basemap && GP.basemapLayer) {
+      GP.basemapLayer(map, boot.map.basemap);  // the offline vector base map (basemap.js)
     } else {
       map.getContainer().classList.add("no-base-map");
     }
