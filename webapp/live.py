@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dispatch.account.policy import Principal, visible_squad
 from dispatch.bus import Message
-from dispatch.case.events import event_message
-from dispatch.case.service import timeline_since
+from dispatch.case.events import event_message, moved_away_message
+from dispatch.case.service import moved_away_since, timeline_since
 from webapp.auth import resolve_principal
 from webapp.extensions import socketio
 from webapp.platform import db_session
@@ -53,6 +53,9 @@ class LivePush:
             self.sent.add(message["id"])
         for room in (DISPATCH_ROOM, squad_room(message["case"]["squad_code"])):
             socketio.emit("case_event", message, to=room, ignore_queue=True)
+        left = (message.get("data") or {}).get("from_squad")
+        if left and left != message["case"]["squad_code"]:  # dispatched to another squad: off the first one's map
+            socketio.emit("case_event", moved_away_message(message), to=squad_room(left), ignore_queue=True)
 
     def replay(self) -> None:
         """Send what the timeline holds beyond the events sent before the gap (commits land slightly out of order)."""
@@ -81,6 +84,12 @@ def catch_up(data: dict | None) -> dict:
     after_id = (data or {}).get("after_id", 0)
     if isinstance(after_id, bool) or not isinstance(after_id, int) or after_id < 0:
         return {"error": "after_id must be a non-negative integer"}
-    events = timeline_since(session=db_session(), after_id=after_id, squad_code=visible_squad(principal),
-                            limit=CATCH_UP_LIMIT)
-    return {"events": [event_message(event) for event in events], "complete": len(events) < CATCH_UP_LIMIT}
+    squad = visible_squad(principal)
+    events = timeline_since(session=db_session(), after_id=after_id, squad_code=squad, limit=CATCH_UP_LIMIT)
+    messages = [event_message(event) for event in events]
+    if squad is not None:  # and the cases dispatched away from this squad meanwhile, as bare removals
+        messages += [moved_away_message(event_message(event))
+                     for event in moved_away_since(session=db_session(), after_id=after_id, squad_code=squad,
+                                                   limit=CATCH_UP_LIMIT)]
+        messages = sorted(messages, key=lambda message: message["id"])[:CATCH_UP_LIMIT]
+    return {"events": messages, "complete": len(messages) < CATCH_UP_LIMIT}

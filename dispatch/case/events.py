@@ -13,6 +13,7 @@ from dispatch.ticket.enums import TicketSource
 log = logging.getLogger(__name__)
 
 OUTBOX_KEY = "gridpatrol_outbox"
+MOVED_AWAY = "moved_away"  # a message kind, not a timeline row: the case now belongs to another squad
 SENSOR_SOURCES = frozenset({TicketSource.CAMERA.value, TicketSource.DRONE.value})
 
 
@@ -59,6 +60,11 @@ def event_message(event: CaseEvent) -> dict[str, Any]:
         "from_status": event.from_status, "to_status": event.to_status, "note": event.note,
         "data": event.data, "case": case_summary(event.case),
     }
+
+
+def moved_away_message(message: dict[str, Any]) -> dict[str, Any]:
+    """What the squad a case was dispatched away from may know: that it left, nothing of where or why."""
+    return {"id": message["id"], "kind": MOVED_AWAY, "at": message["at"], "case": {"id": message["case"]["id"]}}
 
 
 def commit_and_publish(session: Session, bus: Bus) -> list[dict[str, Any]]:

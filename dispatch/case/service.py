@@ -170,3 +170,11 @@ def timeline_since(*, session: Session, after_id: int, squad_code: str | None, l
         query = query.where(Case.squad_code == squad_code)
     query = query.order_by(CaseEvent.id).limit(limit).options(selectinload(CaseEvent.case))
     return list(session.scalars(query))
+
+
+def moved_away_since(*, session: Session, after_id: int, squad_code: str, limit: int = 500) -> list[CaseEvent]:
+    """Dispatches after `after_id` that took a case away from `squad_code`, oldest first."""
+    query = (select(CaseEvent).where(CaseEvent.id > after_id, CaseEvent.kind == EventKind.DISPATCHED.value,
+                                     CaseEvent.data["from_squad"].as_string() == squad_code)
+             .order_by(CaseEvent.id).limit(limit).options(selectinload(CaseEvent.case)))
+    return list(session.scalars(query))

@@ -85,6 +85,8 @@ def transition(
         if squad_code is not None:
             if session.get(Squad, squad_code) is None:
                 raise InputError("squad", f"unknown squad '{squad_code}'")
+            if squad_code != case.squad_code:
+                data["from_squad"] = case.squad_code  # its map drops the case live (webapp/live.py)
             case.squad_code = squad_code
         case.dispatched_at = now
         data["squad"] = case.squad_code
