@@ -9,7 +9,7 @@
   var total = 0;
   var selected = null;  // id of the case in the detail pane
   var miniMap = null, miniMarker = null;
-  var locateMap = null, locateMarker = null, locateTicket = null, gridCollection = null;
+  var locateMap = null, locateMarker = null, locateTicket = null, gridCollection = null, candidateLayer = null;
 
   function filters() {
     var data = new FormData(filtersForm);
@@ -221,15 +221,52 @@
         if (locateMarker) locateMarker.setLatLng(event.latlng);
         else locateMarker = L.marker(event.latlng, {icon: icon}).addTo(locateMap);
         if (!window.confirm(GP.t("console.locate_confirm", {id: chosen.id}))) return;
-        GP.api("POST", "/api/tickets/" + chosen.id + "/locate", {location: GP.fromMap(event.latlng)}).then(function (result) {
-          GP.toast(GP.t("console.located", {id: chosen.id}), "info");
-          locateTicket = null;
-          loadUnlocated();
-          if (result.case) { select(result.case.id); upsertRow(result.case); }
-        }).catch(function (failure) { GP.toast(GP.t("common.error", {message: failure.message}), "alert"); });
+        locateAt(chosen, GP.fromMap(event.latlng));
       });
+      candidateLayer = L.layerGroup().addTo(locateMap);
     }
     locateMap.invalidateSize();
+    showCandidates(ticket);
+  }
+  function locateAt(ticket, location) {
+    return GP.api("POST", "/api/tickets/" + ticket.id + "/locate", {location: location}).then(function (result) {
+      GP.toast(GP.t("console.located", {id: ticket.id}), "info");
+      locateTicket = null;
+      candidateLayer.clearLayers();
+      document.getElementById("l-candidates").innerHTML = "";
+      loadUnlocated();
+      if (result.case) { select(result.case.id); upsertRow(result.case); }
+    }).catch(function (failure) { GP.toast(GP.t("common.error", {message: failure.message}), "alert"); });
+  }
+  /* The address book's candidates for the ticket (best first): numbered pins on the map and a list; one click on
+     either places the ticket there. */
+  function showCandidates(ticket) {
+    var box = document.getElementById("l-candidates");
+    candidateLayer.clearLayers();
+    box.innerHTML = "";
+    GP.api("GET", "/api/hotline/tickets/" + ticket.id + "/candidates").then(function (candidates) {
+      if (!locateTicket || locateTicket.id !== ticket.id) return;  // another ticket was picked meanwhile
+      box.appendChild(el("li", {className: "muted small",
+        text: GP.t(candidates.length ? "console.candidates" : "console.no_candidates")}));
+      var points = [];
+      candidates.forEach(function (candidate) {
+        var accept = function () { locateAt(ticket, {lon: candidate.lon, lat: candidate.lat, crs: "wgs84"}); };
+        var at = GP.toMap(candidate.lon, candidate.lat);
+        var pin = el("span", {className: "candidate-pin", "data-rank": candidate.rank, text: String(candidate.rank),
+                              onclick: accept});
+        L.DomEvent.disableClickPropagation(pin);  // a pick, not a click on the map (which asks to place by hand)
+        L.marker(at, {icon: L.divIcon({className: "case-icon", html: pin, iconSize: [24, 24], iconAnchor: [12, 12]}),
+                      title: candidate.address, riseOnHover: true, zIndexOffset: 1000 - candidate.rank * 10})  // best on top
+          .addTo(candidateLayer);
+        points.push(at);
+        box.appendChild(el("li", {"data-rank": candidate.rank}, [
+          el("span", {className: "candidate-pin", text: String(candidate.rank)}), " ",
+          el("span", {text: candidate.address}), " ",
+          el("span", {className: "muted small", text: GP.t("console.candidate_score", {score: Math.round(candidate.score)})}), " ",
+          el("button", {type: "button", className: "primary small", text: GP.t("console.candidate_accept"), onclick: accept})]));
+      });
+      if (points.length) locateMap.fitBounds(L.latLngBounds(points).pad(0.5), {maxZoom: 17});
+    }).catch(function (failure) { GP.toast(GP.t("common.error", {message: failure.message}), "alert"); });
   }
 
   Array.prototype.forEach.call(document.querySelectorAll(".tab"), function (tab) {

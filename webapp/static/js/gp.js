@@ -316,14 +316,14 @@
     });
   };
 
+  /* A pin: the category's colour, the state's letter (报 立 派 …) and a red ring when overdue. Built as a node with
+     its colour set through the CSSOM, so a strict CSP (no inline style attributes) lets it through. */
   GP.caseIcon = function (kase) {
-    var classes = "case-pin" + (kase.overdue ? " overdue" : "") + " status-" + kase.status;
-    return L.divIcon({
-      className: "case-icon",
-      html: '<span class="' + classes + '" data-case-id="' + Number(kase.id) + '" style="background:' +
-        GP.categoryColor(kase.category) + '"></span>',
-      iconSize: [18, 18], iconAnchor: [9, 9], popupAnchor: [0, -8]
-    });
+    var pin = GP.el("span", {className: "case-pin status-" + kase.status + (kase.overdue ? " overdue" : ""),
+                             "data-case-id": Number(kase.id), "data-status": kase.status,
+                             text: boot.messages["pin." + kase.status] || ""});
+    pin.style.background = GP.categoryColor(kase.category);
+    return L.divIcon({className: "case-icon", html: pin, iconSize: [22, 22], iconAnchor: [11, 11], popupAnchor: [0, -10]});
   };
 
   GP.legend = function (map) {
@@ -333,6 +333,11 @@
       GP.categories.forEach(function (category) {
         box.appendChild(GP.el("div", {className: "legend-row"}, [
           GP.el("span", {className: "swatch", style: "background:" + category.color}), GP.categoryName(category.code)]));
+      });
+      box.appendChild(GP.el("strong", {text: GP.t("map.states")}));
+      GP.OPEN.forEach(function (status) {
+        box.appendChild(GP.el("div", {className: "legend-row"}, [
+          GP.el("span", {className: "swatch state status-" + status, text: GP.t("pin." + status)}), GP.t("status." + status)]));
       });
       box.appendChild(GP.el("div", {className: "legend-row"}, [
         GP.el("span", {className: "swatch overdue-ring"}), GP.t("console.overdue")]));

@@ -1,4 +1,5 @@
-/* Squad live map: the squad's cells shaded by open cases, case markers by category, live toasts. */
+/* Squad live map: the squad's cells shaded by open cases, case pins by category and state, the list of open cases
+   beside it, live toasts that pan to their case. A case dispatched to another squad moves off this map live. */
 (function () {
   "use strict";
   var GP = window.GP, boot = GP.boot;
@@ -9,6 +10,9 @@
   var markers = {};   // id → Leaflet marker
   var cellLayer = null;
   var squadRoom = boot.me.role === "squad_leader" || boot.me.role === "officer";
+  var listBody = document.getElementById("case-list");
+  var listToggle = document.getElementById("list-toggle");
+  if (listToggle) listToggle.addEventListener("click", function () { document.body.classList.toggle("list-open"); });
 
   var picker = document.querySelector(".map-squad select");
   if (picker) picker.addEventListener("change", function () { picker.form.submit(); });
@@ -46,12 +50,61 @@
     return box;
   }
 
+  function where(kase) { return kase.address || kase.cell_code || ""; }
+
+  var listPending = false;
+  /* Redraw the list once per frame however many cases changed (the first load brings up to 1000). */
+  function renderList() {
+    if (listPending) return;
+    listPending = true;
+    requestAnimationFrame(function () { listPending = false; drawList(); });
+  }
+  /* The open cases beside the map: overdue first, then the newest report; a click pans to the pin. */
+  function drawList() {
+    var items = Object.keys(cases).map(function (id) { return cases[id]; });
+    items.sort(function (a, b) {
+      return (b.overdue - a.overdue) || String(b.reported_at).localeCompare(String(a.reported_at)) || b.id - a.id;
+    });
+    listBody.innerHTML = "";
+    if (!items.length) listBody.appendChild(GP.el("li", {className: "muted", text: GP.t("map.list_empty")}));
+    items.forEach(function (kase) {
+      var dot = GP.el("span", {className: "dot"});
+      dot.style.background = GP.categoryColor(kase.category);
+      listBody.appendChild(GP.el("li", {"data-case-id": kase.id, className: kase.overdue ? "overdue" : "",
+                                        onclick: function () { focus(kase.id); }}, [
+        GP.el("div", {}, [dot, GP.el("strong", {text: "#" + kase.id + " " + GP.categoryName(kase.category)}), " ",
+          GP.el("span", {className: "status status-" + kase.status, text: GP.t("status." + kase.status)}),
+          kase.overdue ? GP.el("span", {className: "status overdue", text: GP.t("console.overdue")}) : null]),
+        GP.el("div", {className: "small muted", text: where(kase) + " · " + GP.time(kase.reported_at)})]));
+    });
+    document.getElementById("case-count").textContent = items.length || "";
+  }
+
+  /* Pan to a case's pin and open its popup. */
+  function focus(id) {
+    if (!markers[id]) return;
+    document.body.classList.remove("list-open");
+    map.setView(markers[id].getLatLng(), Math.max(map.getZoom(), 16));
+    markers[id].openPopup();
+  }
+
+  /* A case that arrives outside the view (dispatched here from another squad's cells): widen the view to it. */
+  function bringIntoView(id) {
+    var at = markers[id] && markers[id].getLatLng();
+    if (at && !map.getBounds().contains(at)) map.fitBounds(map.getBounds().extend(at), {padding: [30, 30]});
+  }
+
+  function remove(id) {
+    delete cases[id];
+    if (markers[id]) { markers[id].remove(); delete markers[id]; }
+    reshade();
+    renderList();
+  }
+
   function upsert(kase) {
     var id = kase.id;
     if (!visible(kase)) {
-      delete cases[id];
-      if (markers[id]) { markers[id].remove(); delete markers[id]; }
-      reshade();
+      remove(id);
       return;
     }
     cases[id] = Object.assign(cases[id] || {}, kase);
@@ -63,22 +116,44 @@
     }
     markers[id].unbindPopup().bindPopup(function () { return popup(cases[id]); }, {minWidth: 220});
     reshade();
+    renderList();
+  }
+
+  /* A toast that names where the case is; a click on it pans to the case. */
+  function say(key, kase, kind) {
+    var text = GP.t(key, {id: kase.id, category: GP.categoryName(kase.category)}) + (where(kase) ? " · " + where(kase) : "");
+    var toast = GP.toast(text, kind);
+    if (!toast) return;
+    toast.dataset.caseId = kase.id;
+    toast.classList.add("clickable");
+    toast.addEventListener("click", function () { focus(kase.id); });
   }
 
   function announce(event) {
-    var kase = event.case, values = {id: kase.id, category: GP.categoryName(kase.category)};
+    var kase = event.case;
     if (event.kind === "dispatched" && (!squad || kase.squad_code === squad)) {
-      GP.toast(GP.t("map.new_dispatch", values), "alert").dataset.caseId = kase.id;
+      bringIntoView(kase.id);
+      say("map.new_dispatch", kase, "alert");
       GP.beep();
     } else if (event.kind === "created") {
-      GP.toast(GP.t("map.new_case", values), "info").dataset.caseId = kase.id;
+      say("map.new_case", kase, "info");
       if (squadRoom) GP.beep();
     } else if (event.kind === "returned" || event.kind === "reopened") {
-      GP.toast(GP.t("map.returned", values), "alert").dataset.caseId = kase.id;
+      say("map.returned", kase, "alert");
       GP.beep();
     } else if (event.kind === "overdue") {
-      GP.toast(GP.t("map.overdue", values), "alert").dataset.caseId = kase.id;
+      say("map.overdue", kase, "alert");
     }
+  }
+
+  function onEvent(event) {
+    if (event.kind === "moved_away") {  // dispatched to another squad: all this squad may know is that it left
+      if (cases[event.case.id]) GP.toast(GP.t("map.moved_away", {id: event.case.id}), "info").dataset.caseId = event.case.id;
+      remove(event.case.id);
+      return;
+    }
+    upsert(event.case);
+    announce(event);
   }
 
   GP.loadCategories().then(function () {
@@ -99,7 +174,8 @@
       layer.getElement().setAttribute("data-cell", layer.feature.properties.code);
     });
     list.items.forEach(upsert);
+    drawList();
     element.dataset.ready = "1";
-    GP.live(function (event) { upsert(event.case); announce(event); });
+    GP.live(onEvent);
   }).catch(function (failure) { GP.toast(GP.t("common.error", {message: failure.message}), "alert"); });
 })();
