@@ -178,6 +178,14 @@ def test_pins_show_state_and_the_list_pans_to_them(browser: Browser, city: Serve
     page.wait_for_selector(".leaflet-popup .case-popup")
     assert f"#{first}" in page.inner_text(".leaflet-popup .case-popup")
     shot(page, "map-states-list.png")
+    # On a phone the list is a bottom sheet behind a button, so the map keeps the screen.
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert not page.is_visible("#case-list") and page.is_visible("#list-toggle")
+    page.click("#list-toggle")
+    page.wait_for_selector("#case-list", state="visible")
+    shot(page, "map-states-list-phone.png")
+    page.click(f"#case-list li[data-case-id='{first}']")  # picks the case and closes the sheet
+    page.wait_for_selector("#case-list", state="hidden")
     assert page.errors == []
     context.close()
     dispatcher.close()
