@@ -57,6 +57,7 @@ def test_signed_in_pages_read_the_base_map_in_ranges(tmp_path: Path, basemap_fil
     assert basemap["url"] == "/basemap.pmtiles" and basemap["max_data_zoom"] == 15
     assert "file" not in basemap and str(basemap_file) not in page  # no server paths in the page
     assert "protomaps-leaflet.js" in page and "js/basemap.js" in page and "map-note" not in page
+    assert "js/basemap.js" in client.get("/stats").get_data(as_text=True)  # the heat map draws it too
     with client.get("/vendor/protomaps-leaflet/protomaps-leaflet.js") as library:
         assert library.status_code == 200
     client.post("/api/auth/logout")
@@ -73,4 +74,20 @@ def test_a_tile_server_wins_and_a_missing_file_says_how_to_build_it(tmp_path: Pa
     client, platform = client_for(tmp_path / "none", tmp_path / "never-built.pmtiles")
     page = client.get("/map?lang=zh-CN").get_data(as_text=True)
     assert boot_of(page)["map"]["basemap"] is None and "python -m webapp basemap build" in page
+    platform.engine.dispose()
+
+
+def test_the_command_builds_the_configured_file_and_names_a_bad_extract(tmp_path: Path) -> None:
+    settings = make_settings(f"sqlite:///{tmp_path / 'gridpatrol.sqlite3'}", tmp_path)
+    platform = build_platform(settings)
+    runner = create_app(platform=platform).test_cli_runner()
+    built = runner.invoke(args=["basemap", "build", str(shared_path(NINGHUA))])
+    assert built.exit_code == 0, built.output
+    target = tmp_path / "basemap.pmtiles"  # map.basemap.file of these settings
+    assert target.is_file() and f"{target}: " in built.output and "tiles, zoom 10-15" in built.output
+    empty = tmp_path / "empty.osm"
+    empty.write_text('<?xml version="1.0"?><osm version="0.6"></osm>')
+    refused = runner.invoke(args=["basemap", "build", str(empty), "--output", str(tmp_path / "other.pmtiles")])
+    assert refused.exit_code == 2 and "EXTRACT" in refused.output and "has no streets" in refused.output
+    assert not (tmp_path / "other.pmtiles").exists()
     platform.engine.dispose()
