@@ -60,7 +60,10 @@ def serve(host: str | None, port: int | None) -> None:
             click.echo(f"  {username:<16} {account['password']:<14} {account['role']} {account['squad'] or ''}")
         for name, token in credentials["tokens"].items():
             click.echo(f"  token {name}: {token}")
-    click.echo(f"Serving on http://{host}:{port}/  (API: /api/openapi.json)")
+    if platform.settings.app.secret_key is None:
+        click.echo("GRIDPATROL_SECRET_KEY is not set: a random key is used, so every sign-in ends when this process "
+                   "restarts (set it, the same in every web process, to keep sessions)")
+    click.echo(f"Serving on http://{host}:{port}/  (API: /api/openapi.json; HOST and PORT change where)")
     socketio.start_background_task(run_overdue_checks, current_app._get_current_object())
     if platform.settings.hotline.replies.webhook_url is not None:
         socketio.start_background_task(run_reply_sender, platform)
