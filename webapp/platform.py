@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from tqdm import tqdm
 
 from config import Settings
 from dispatch.bus import Bus, make_bus
@@ -72,10 +73,15 @@ def cut_configured_city(sessions: sessionmaker[Session], settings: Settings) -> 
     """First start of a city.source: boundary platform: cut city.boundary into cells and store them."""
     city = settings.city
     path = settings.path(city.boundary)
-    log.info("no grid stored yet: cutting %s into %g m cells", path, city.cell_size_m)
-    cells, squads = cut_city(path, crs=CoordSys.parse(city.boundary_crs), cell_size_m=city.cell_size_m,
-                             district_field=city.district_field, name_field=city.name_field,
-                             squads=[squad.model_dump() for squad in city.squads])
+    # A big city takes a minute: show it on the console (stderr), whatever the logging set-up.
+    with tqdm(desc=f"first start: cutting {path.name} into {city.cell_size_m:g} m cells", unit="row") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        cells, squads = cut_city(path, crs=CoordSys.parse(city.boundary_crs), cell_size_m=city.cell_size_m,
+                                 district_field=city.district_field, name_field=city.name_field,
+                                 squads=[squad.model_dump() for squad in city.squads], progress=progress)
     with sessions() as session:
         store_grid(session=session, cells=cells, squads=squads)
         session.commit()
