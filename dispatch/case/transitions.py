@@ -72,7 +72,7 @@ def transition(
     data: dict[str, str] = {}
     if action in (A.REJECT, A.RETURN, A.REOPEN):
         if not (reason and reason.strip()):
-            raise InputError("reason", f"a reason is required to {action.value} a case")
+            raise InputError("reason", f"a reason is required to {action.value} a case", key="reason_required")
         data["reason"] = reason
     if action is A.REGISTER:
         case.registered_at = now
@@ -84,7 +84,7 @@ def transition(
     elif action is A.DISPATCH:
         if squad_code is not None:
             if session.get(Squad, squad_code) is None:
-                raise InputError("squad", f"unknown squad '{squad_code}'")
+                raise InputError("squad", f"unknown squad '{squad_code}'", key="unknown_squad")
             case.squad_code = squad_code
         case.dispatched_at = now
         data["squad"] = case.squad_code
@@ -92,7 +92,8 @@ def transition(
         case.accepted_at = now
     elif action is A.HANDLE:
         if result not in set(HandlingResult):
-            raise InputError("result", f"handling result must be one of {', '.join(HandlingResult)}")
+            raise InputError("result", f"handling result must be one of {', '.join(HandlingResult)}",
+                             key="result_required")
         case.handled_at, case.handling_result = now, result
         data["result"] = result
     elif action is A.VERIFY:
@@ -100,7 +101,8 @@ def transition(
     elif action is A.REOPEN:
         rating = latest_rating(session=session, case=case)
         if rating is None or rating.rating != Satisfaction.DISSATISFIED.value:
-            raise InputError("action", "only a closed case its caller rated dissatisfied can be reopened")
+            raise InputError("action", "only a closed case its caller rated dissatisfied can be reopened",
+                             key="reopen_needs_dissatisfied")
         case.rework_count += 1
         case.handled_at, case.handling_result, case.verified_at, case.closed_at = None, None, None, None
         case.dispatched_at = now

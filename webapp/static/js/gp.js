@@ -37,20 +37,44 @@
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    return fetch(url, init).then(function (response) {
+    return fetch(url, init).catch(function () {
+      var offline = new Error(GP.t("error.network"));
+      offline.status = 0;
+      throw offline;
+    }).then(function (response) {
       if (response.status === 401) { window.location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search); }
       if (response.status === 204) return null;
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          var detail = data.message || response.statusText;
-          if (data.errors && data.errors.json) detail += " " + JSON.stringify(data.errors.json);
-          var error = new Error(detail);
+          if (window.console) console.warn(method, url, response.status, data.message, data.errors || "");
+          var error = new Error(GP.errorText(response.status, data));
           error.status = response.status;
+          error.data = data;
           throw error;
         }
         return data;
       });
     });
+  };
+
+  /* An API refusal in the user's language: its key when the server names one, else the field or the status. */
+  GP.errorText = function (status, data) {
+    var params = {};
+    Object.keys(data.params || {}).forEach(function (name) { params[name] = data.params[name]; });
+    if (data.key === "transition_refused") {
+      params.action = GP.t("action." + params.action);
+      params.state = GP.t("status." + params.state);
+    }
+    if (data.key && boot.messages["error." + data.key]) return GP.t("error." + data.key, params);
+    var located = data.errors || {};
+    var where = Object.keys(located).map(function (place) { return Object.keys(located[place] || {})[0]; })
+      .filter(function (field) { return field; })[0];
+    if (status === 422 && where) {
+      var label = boot.messages["field." + where] ? GP.t("field." + where) : where;
+      return GP.t("error.field", {field: label});
+    }
+    if (boot.messages["error.http_" + status]) return GP.t("error.http_" + status);
+    return GP.t("error.http_other", {status: status});
   };
 
   // Category colours: distinct, readable on a plain or tiled map, assigned by the table's order.
