@@ -74,6 +74,8 @@ class EvidenceOut(Schema):
     uri = fields.String()
     caption = fields.String(allow_none=True)
     taken_at = fields.AwareDateTime(allow_none=True)
+    uploaded_at = fields.AwareDateTime(allow_none=True)
+    exif = fields.Dict(allow_none=True, metadata={"description": "the photo's EXIF time and position, as the phone read it"})
 
 
 class CaseDetailOut(CaseOut):

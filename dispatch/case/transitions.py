@@ -1,12 +1,13 @@
 """The case loop as one explicit table: (state, action) → next state. Nothing else moves a case."""
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.calendar import WorkCalendar
 from dispatch.case.enums import CaseAction, CaseStatus, EventKind, HandlingResult
 from dispatch.case.events import record_event
-from dispatch.case.models import Case
+from dispatch.case.models import Case, Evidence
 from dispatch.categories import CategoryTable
 from dispatch.errors import InputError, TransitionRefused
 from dispatch.hotline.enums import Satisfaction
@@ -52,6 +53,13 @@ def next_status(status: CaseStatus, action: CaseAction) -> CaseStatus:
         raise TransitionRefused(action.value, status.value, ACTION_TARGET[action].value) from None
 
 
+def has_site_photo(session: Session, case: Case) -> bool:
+    """A photo uploaded to the case since its (last) dispatch: rework needs a new one."""
+    since = case.dispatched_at or case.reported_at
+    query = select(Evidence.id).where(Evidence.case_id == case.id, Evidence.uploaded_at >= since).limit(1)
+    return session.scalar(query) is not None
+
+
 def transition(
     *,
     session: Session,
@@ -94,6 +102,9 @@ def transition(
         if result not in set(HandlingResult):
             raise InputError("result", f"handling result must be one of {', '.join(HandlingResult)}",
                              key="result_required")
+        if result in categories.by_code[case.category].handling_photo_required and not has_site_photo(session, case):
+            raise InputError("photo", f"a photo taken on site is required to report '{result}' for this category",
+                             key="site_photo_required")
         case.handled_at, case.handling_result = now, result
         data["result"] = result
     elif action is A.VERIFY:

@@ -1,7 +1,10 @@
 """Phone photos: a real-sized JPEG passes the upload limit; a refusal says which limit, in a key the pages translate."""
+import datetime as dt
+
 import numpy as np
 import cv2
 
+from tests.factories import site_photo_form
 from tests.webapp.test_api_cases import new_case
 
 
@@ -62,3 +65,43 @@ def test_refusals_carry_keys_the_pages_translate(client, app) -> None:
         for key in ("transition_refused", "reason_required", "too_large", "not_found", "http_403", "http_503",
                     "reopen_needs_dissatisfied", "photo_not_image", "network"):
             assert f"error.{key}" in language, key
+
+
+def to_accepted(client, login) -> tuple[dict, object]:
+    case = new_case(client)
+    for action in ("register", "dispatch"):
+        assert client.post(f"/api/cases/{case['id']}/transitions", json={"action": action}).status_code == 200
+    leader = login("squad_leader", case["squad_code"])
+    assert leader.post(f"/api/cases/{case['id']}/transitions", json={"action": "accept"}).status_code == 200
+    return case, leader
+
+
+def test_a_handling_report_needs_a_photo_taken_on_site(client, login) -> None:
+    case, leader = to_accepted(client, login)
+    handle = {"action": "handle", "result": "persuaded"}
+    refused = leader.post(f"/api/cases/{case['id']}/transitions", json=handle)
+    assert refused.status_code == 422 and refused.json["key"] == "site_photo_required"
+    assert "photo" in refused.json["errors"]["json"]
+    uploaded = leader.post(f"/api/cases/{case['id']}/evidence", content_type="multipart/form-data", data={
+        **site_photo_form(), "taken_at": "2026-12-02T09:15:00+08:00", "lon": "114.07", "lat": "32.12",
+        "original_bytes": "4812345", "original_size": "4032x3024"})
+    assert uploaded.status_code == 201, uploaded.json
+    taken = dt.datetime.fromisoformat(uploaded.json["taken_at"])  # the photo's own time, not the upload's
+    assert taken == dt.datetime(2026, 12, 2, 1, 15, tzinfo=dt.timezone.utc)
+    assert uploaded.json["exif"] == {"lon": 114.07, "lat": 32.12, "original_bytes": 4812345,
+                                     "original_size": "4032x3024", "taken_at": "2026-12-02T09:15:00+08:00"}
+    assert leader.post(f"/api/cases/{case['id']}/transitions", json=handle).status_code == 200
+
+
+def test_rework_needs_a_new_photo_and_not_found_needs_none(client, login) -> None:
+    case, leader = to_accepted(client, login)
+    assert leader.post(f"/api/cases/{case['id']}/evidence", content_type="multipart/form-data",
+                       data=site_photo_form()).status_code == 201
+    moves = [(leader, {"action": "handle", "result": "persuaded"}), (client, {"action": "return", "reason": "未整改"}),
+             (leader, {"action": "accept"})]
+    for who, body in moves:
+        assert who.post(f"/api/cases/{case['id']}/transitions", json=body).status_code == 200, body
+    again = leader.post(f"/api/cases/{case['id']}/transitions", json={"action": "handle", "result": "persuaded"})
+    assert again.status_code == 422 and again.json["key"] == "site_photo_required"  # the old photo predates rework
+    nothing = leader.post(f"/api/cases/{case['id']}/transitions", json={"action": "handle", "result": "not_found"})
+    assert nothing.status_code == 200

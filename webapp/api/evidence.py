@@ -10,7 +10,7 @@ from dispatch.db import utcnow
 from dispatch.evidence_store import EvidenceStore
 from dispatch.errors import InputError, NotFound
 from webapp.api.cases import visible_case
-from webapp.auth import requires
+from webapp.auth import principal, requires
 from webapp.guards import takes_uploads
 from webapp.platform import current_platform, db_session
 
@@ -21,6 +21,13 @@ IMAGE_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
 
 class EvidenceForm(Schema):
     caption = fields.String(validate=validate.Length(max=200))
+    # The page shrinks a phone photo before upload, which drops its EXIF: it reads these first and sends them.
+    taken_at = fields.AwareDateTime(metadata={"description": "when the photo was taken (EXIF DateTimeOriginal)"})
+    lon = fields.Float(validate=validate.Range(-180, 180), metadata={"description": "EXIF GPS longitude, WGS-84"})
+    lat = fields.Float(validate=validate.Range(-90, 90), metadata={"description": "EXIF GPS latitude, WGS-84"})
+    original_bytes = fields.Integer(validate=validate.Range(0), metadata={"description": "size before shrinking"})
+    original_size = fields.String(validate=validate.Regexp(r"^\d{1,6}x\d{1,6}$"),
+                                  metadata={"description": "WIDTHxHEIGHT before shrinking"})
     # Read from request.files; declared here so the document shows the multipart body.
     photo = fields.Raw(metadata={"type": "string", "format": "binary", "description": "JPEG, PNG or WebP"})
 
@@ -50,7 +57,12 @@ def upload(form: dict, case_id: int):
                          key="photo_not_image")
     photo.stream.seek(0)
     uri = evidence_store().save(folder=f"case-{case.id}", data=photo.stream.read(), suffix=IMAGE_SUFFIX[image.format])
-    evidence = Evidence(case_id=case.id, uri=uri, caption=form.get("caption"), taken_at=utcnow())
+    exif = {name: form[name] for name in ("lon", "lat", "original_bytes", "original_size") if name in form}
+    if "taken_at" in form:
+        exif["taken_at"] = form["taken_at"].isoformat()
+    now = utcnow()
+    evidence = Evidence(case_id=case.id, uri=uri, caption=form.get("caption"), taken_at=form.get("taken_at") or now,
+                        uploaded_at=now, uploaded_by=principal().name, exif=exif or None)
     session = db_session()
     session.add(evidence)
     session.commit()
