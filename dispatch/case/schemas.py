@@ -78,10 +78,19 @@ class EvidenceOut(Schema):
     exif = fields.Dict(allow_none=True, metadata={"description": "the photo's EXIF time and position, as the phone read it"})
 
 
+class RatingView(Schema):
+    rating = fields.String(metadata={"description": "satisfied, basically_satisfied or dissatisfied"})
+    note = fields.String(allow_none=True)
+    actor = fields.String()
+    at = fields.AwareDateTime()
+
+
 class CaseDetailOut(CaseOut):
     timeline = fields.List(fields.Nested(CaseEventOut))
     tickets = fields.List(fields.Nested(TicketOut))
     evidence = fields.List(fields.Nested(EvidenceOut))
+    rating = fields.Nested(RatingView, allow_none=True,
+                           metadata={"description": "the caller's follow-up rating (回访) since the case last closed"})
 
 
 class CaseList(Schema):

@@ -11,6 +11,7 @@ from dispatch.case.events import record_event
 from dispatch.case.models import Case, CaseEvent, Evidence
 from dispatch.categories import Category, CategoryTable
 from dispatch.errors import InputError, NotFound
+from dispatch.hotline.feedback import latest_rating
 from dispatch.ticket.enums import TicketStatus
 from dispatch.ticket.models import Ticket
 from dispatch.ticket.schemas import ticket_view
@@ -70,6 +71,7 @@ def case_detail_view(*, session: Session, case: Case, categories: CategoryTable,
     view["evidence"] = list(session.scalars(
         select(Evidence).where((Evidence.case_id == case.id) | Evidence.ticket_id.in_(ticket_ids)).order_by(Evidence.id)
     ))
+    view["rating"] = latest_rating(session=session, case=case)
     return view
 
 

@@ -107,6 +107,7 @@
     if (!GP.actionButtons(kase, actions, function (updated) { showDetail(updated); upsertRow(updated); })) {
       actions.appendChild(el("p", {className: "muted", text: GP.t("console.no_actions")}));
     }
+    if (kase.status === "closed") actions.appendChild(GP.ratingBlock(kase, function () { select(kase.id); }));
 
     var timeline = document.getElementById("d-timeline");
     timeline.innerHTML = "";
