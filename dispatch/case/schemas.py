@@ -55,12 +55,15 @@ class CaseOut(Schema):
     rework_count = fields.Integer()
     overdue = fields.Boolean()
     ticket_count = fields.Integer()
+    sources = fields.List(fields.String(), metadata={"description": "the sources of its tickets, first report first"})
 
 
 class CaseEventOut(Schema):
     id = fields.Integer()
     kind = fields.String()
     actor = fields.String()
+    actor_kind = fields.String(metadata={"description": "user, token (a machine client) or system"})
+    actor_name = fields.String(metadata={"description": "the user's display name, the token's name, or the step"})
     at = fields.AwareDateTime()
     from_status = fields.String(allow_none=True)
     to_status = fields.String(allow_none=True)
