@@ -73,7 +73,8 @@
       var label = boot.messages["field." + where] ? GP.t("field." + where) : where;
       return GP.t("error.field", {field: label});
     }
-    if (boot.messages["error.http_" + status]) return GP.t("error.http_" + status);
+    var statusKey = "error.http_" + status;
+    if (boot.messages[statusKey]) return GP.t(statusKey);
     return GP.t("error.http_other", {status: status});
   };
 
