@@ -120,7 +120,7 @@
     var fields = document.getElementById("d-fields");
     fields.innerHTML = "";
     [[GP.t("field.address"), kase.address], [GP.t("field.cell"), kase.cell_code], [GP.t("field.squad"), GP.squadName(kase.squad_code)],
-     [GP.t("field.priority"), kase.priority], [GP.t("field.reported_at"), GP.time(kase.reported_at)],
+     [GP.t("field.priority"), GP.t("priority." + kase.priority)], [GP.t("field.reported_at"), GP.time(kase.reported_at)],
      [GP.t("field.deadline_at"), kase.deadline_at ? GP.time(kase.deadline_at) : null],
      [GP.t("field.result"), kase.handling_result ? GP.t("result." + kase.handling_result) : null],
      [GP.t("field.rework"), kase.rework_count]].forEach(function (pair) {

@@ -237,8 +237,8 @@
     var form = new FormData();
     if (caption) form.append("caption", caption);
     form.append("original_bytes", String(file.size));
-    var exif = window.exifr ? window.exifr.parse(file, {pick: ["DateTimeOriginal", "OffsetTimeOriginal",
-      "GPSLatitude", "GPSLatitudeRef", "GPSLongitude", "GPSLongitudeRef", "latitude", "longitude"]}).catch(function () { return null; })
+    var exif = window.exifr ? window.exifr.parse(file, {ifd0: false, exif: ["DateTimeOriginal", "OffsetTimeOriginal"],
+                                                       gps: true}).catch(function () { return null; })
                             : Promise.resolve(null);
     var bitmap = window.createImageBitmap ? createImageBitmap(file).catch(function () { return null; }) : Promise.resolve(null);
     return Promise.all([exif, bitmap]).then(function (read) {
