@@ -9,13 +9,15 @@ CHROMIUM := /usr/bin/chromium
 .PHONY: install run test
 
 $(INSTALLED): requirements.txt
+	@echo "==> Python packages: creating $(VENV) and installing requirements.txt (the first time takes a few minutes)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --progress-bar off -r requirements.txt
 	touch $(INSTALLED)
 
 # Leaflet, ECharts and the Socket.IO client for the pages, from npm: nothing loads from a CDN at run time.
 $(NODE_INSTALLED): package.json package-lock.json
+	@echo "==> Browser libraries: npm ci (Leaflet, ECharts, Socket.IO client) into node_modules/"
 	npm ci --no-audit --no-fund
 
 # Debian's Chromium (and CJK fonts for the screenshots) for the browser tests; never a downloaded browser.
@@ -26,6 +28,7 @@ $(CHROMIUM):
 install: $(INSTALLED) $(NODE_INSTALLED)
 
 run: install
+	@echo "==> Starting GridPatrol (first start: migrating the SQLite database and generating the demo city)"
 	$(PY) -m webapp serve
 
 test: install $(CHROMIUM)

@@ -12,6 +12,9 @@ class AppConfig(StrictModel):
     language: Literal["zh-CN", "en"] = Field("zh-CN", description="default UI language")
     max_body_bytes: int = Field(1_048_576, ge=1024, le=100_000_000, description="largest request body accepted")
     max_upload_bytes: int = Field(10_485_760, ge=1024, le=200_000_000, description="largest photo upload accepted")
+    photo_long_edge_px: int = Field(2560, ge=640, le=8192,
+                                    description="the pages shrink a photo to this long edge before upload")
+    photo_quality: float = Field(0.85, ge=0.5, le=1.0, description="JPEG quality of the shrunk photo")
     instance_dir: str = Field("var", description="folder for the SQLite file and evidence")
     secret_key: str | None = Field(None, description="session signing key; from GRIDPATROL_SECRET_KEY")
     metrics_token: str | None = Field(None, description="bearer token for /metrics; from GRIDPATROL_METRICS_TOKEN")

@@ -15,7 +15,8 @@ class SquadConfig(StrictModel):
 class CityConfig(StrictModel):
     name: str = Field("信阳市浉河区（演示）", description="shown in the UI")
     source: Literal["demo", "boundary"] = Field("demo", description="demo city or a boundary file")
-    boundary: str | None = Field(None, description="boundary GeoJSON path when source is boundary")
+    boundary: str | None = Field(None, description="district boundary GeoJSON when source is boundary: cut into cells "
+                                                   "on the first start; null = store a grid with `grid build`/`import`")
     boundary_crs: Literal["wgs84", "gcj02", "bd09"] = Field("wgs84", description="CRS of the boundary file")
     district_field: str = Field("adcode", description="property holding the district code")
     name_field: str = Field("name", description="property holding the district name")

@@ -22,8 +22,11 @@ class CalendarConfig(StrictModel):
         description="the working day in local time",
     )
     weekend: list[int] = Field([5, 6], description="weekly days off, 0 = Monday")
-    holidays: list[dt.date] = Field([], description="extra days off")
-    extra_workdays: list[dt.date] = Field([], description="weekend days worked instead (调休)")
+    china_public_holidays: bool = Field(
+        True, description="China's public holidays and adjusted working days (调休) from the chinesecalendar package, "
+                          "for the years it covers; holidays and extra_workdays below take precedence")
+    holidays: list[dt.date] = Field([], description="extra days off (beyond the national holidays)")
+    extra_workdays: list[dt.date] = Field([], description="extra days worked (beyond the national 调休)")
 
     @field_validator("work_periods")
     @classmethod

@@ -53,7 +53,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 
 def environment_overrides(env: dict[str, str]) -> dict[str, Any]:
-    """Secrets and service URLs come from the environment."""
+    """Secrets, service URLs and where to listen (HOST, PORT) come from the environment."""
     overrides: dict[str, Any] = {}
     if env.get("DATABASE_URL"):
         overrides["database"] = {"url": env["DATABASE_URL"]}
@@ -62,7 +62,8 @@ def environment_overrides(env: dict[str, str]) -> dict[str, Any]:
     if env.get("GRIDPATROL_SOURCES"):
         overrides["worker"] = {"sources_file": env["GRIDPATROL_SOURCES"]}
     app = {key: env[name] for key, name in (("secret_key", "GRIDPATROL_SECRET_KEY"),
-                                             ("metrics_token", "GRIDPATROL_METRICS_TOKEN")) if env.get(name)}
+                                             ("metrics_token", "GRIDPATROL_METRICS_TOKEN"),
+                                             ("host", "HOST"), ("port", "PORT")) if env.get(name)}
     if app:
         overrides["app"] = app
     if env.get("GRIDPATROL_HOTLINE_SECRET"):

@@ -1,10 +1,14 @@
 """Working-hour arithmetic (工作时): deadlines count only hours of working days."""
 import datetime as dt
+import logging
 from zoneinfo import ZoneInfo
+
+import chinese_calendar
 
 from config.dispatch import CalendarConfig
 
 MAX_DAYS_AHEAD = 366
+log = logging.getLogger(__name__)
 
 
 class WorkCalendar:
@@ -20,11 +24,29 @@ class WorkCalendar:
         self.weekend = set(config.weekend)
         self.holidays = set(config.holidays)
         self.extra_workdays = set(config.extra_workdays)
+        self.china_public_holidays = config.china_public_holidays
+        self._years_unknown: set[int] = set()
 
     def is_workday(self, day: dt.date) -> bool:
         if day in self.extra_workdays:
             return True
-        return day.weekday() not in self.weekend and day not in self.holidays
+        if day in self.holidays:
+            return False
+        national = self._national_workday(day) if self.china_public_holidays else None
+        return national if national is not None else day.weekday() not in self.weekend
+
+    def _national_workday(self, day: dt.date) -> bool | None:
+        """Off on a public holiday, worked on an adjusted working day (调休); None on an ordinary day or in a year
+        the package does not know yet (the weekend rule decides)."""
+        try:
+            is_holiday, holiday_name = chinese_calendar.get_holiday_detail(day)
+        except NotImplementedError:
+            if day.year not in self._years_unknown:  # say it once a year, not once a day
+                self._years_unknown.add(day.year)
+                log.warning("chinesecalendar %s has no public holidays for %d: weekends only until it is updated",
+                            chinese_calendar.__version__, day.year)
+            return None
+        return None if holiday_name is None else not is_holiday
 
     def add_hours(self, start: dt.datetime, hours: float) -> dt.datetime:
         """The instant `hours` working hours after `start` (aware), as an aware UTC datetime."""

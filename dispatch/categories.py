@@ -13,6 +13,7 @@ class Category:
     description: str
     time_limit_h: float
     priority: int
+    handling_photo_required: tuple[str, ...] = ()  # handling results that need an on-site photo
 
 
 class CategoryTable:
@@ -23,11 +24,14 @@ class CategoryTable:
 
     @classmethod
     def from_yaml(cls, path: Path) -> "CategoryTable":
-        rows = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("categories") or []
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        rows = document.get("categories") or []
+        photo_default = tuple(document.get("handling_photo_required") or ())
         categories = []
         for row in rows:
             try:
-                categories.append(Category(**{**row, "code": str(row["code"])}))
+                photo = tuple(row.get("handling_photo_required", photo_default) or ())
+                categories.append(Category(**{**row, "code": str(row["code"]), "handling_photo_required": photo}))
             except (TypeError, KeyError) as exc:
                 raise ValueError(f"{path}: bad category entry {row!r}: {exc}") from exc
         if not categories:

@@ -6,12 +6,16 @@ class DispatchError(Exception):
 
 
 class InputError(DispatchError):
-    """Input that cannot be accepted; names the offending field (HTTP 422)."""
+    """Input that cannot be accepted; names the offending field (HTTP 422).
 
-    def __init__(self, field: str, message: str) -> None:
+    `key` names the refusal for the pages, which say it in the user's language (webapp/i18n.py `error.<key>`).
+    """
+
+    def __init__(self, field: str, message: str, *, key: str | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.key = key
 
 
 class NotFound(DispatchError):

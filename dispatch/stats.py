@@ -63,20 +63,21 @@ def case_counts(
     *, session: Session, calendar: WorkCalendar, since: dt.datetime | None = None, until: dt.datetime | None = None,
     squad_code: str | None = None,
 ) -> dict[str, Any]:
-    """Cases reported in [since, until) by category, by local day and by cell (open ones per cell)."""
-    query = select(Case.category, Case.reported_at, Case.cell_code, Case.status)
+    """Cases registered in [since, until), the ones squad_stats ranks, by category, by local day of registration and
+    by cell (open ones per cell)."""
+    query = select(Case.category, Case.registered_at, Case.cell_code, Case.status).where(Case.registered_at.is_not(None))
     if since:
-        query = query.where(Case.reported_at >= since)
+        query = query.where(Case.registered_at >= since)
     if until:
-        query = query.where(Case.reported_at < until)
+        query = query.where(Case.registered_at < until)
     if squad_code:
         query = query.where(Case.squad_code == squad_code)
     by_category: dict[str, int] = defaultdict(int)
     by_day: dict[str, int] = defaultdict(int)
     by_cell: dict[str, dict[str, int]] = defaultdict(lambda: {"cases": 0, "open": 0})
-    for category, reported_at, cell_code, status in session.execute(query):
+    for category, registered_at, cell_code, status in session.execute(query):
         by_category[category] += 1
-        by_day[reported_at.astimezone(calendar.zone).date().isoformat()] += 1
+        by_day[registered_at.astimezone(calendar.zone).date().isoformat()] += 1
         by_cell[cell_code]["cases"] += 1
         if status in OPEN_VALUES:
             by_cell[cell_code]["open"] += 1

@@ -56,3 +56,24 @@ def make_settings(database_url: str, instance_dir: Path | None = None, **overrid
         base["app"] = {"instance_dir": str(instance_dir)}
         base["map"] = {"basemap": {"file": str(instance_dir / "basemap.pmtiles")}}  # never a developer's var/
     return config.load(overrides=deep_merge(base, overrides), env={})
+
+
+SITE_PHOTO_PNG = bytes.fromhex(  # a 2x2 PNG: the on-site photo a handling report needs (categories.yaml)
+    "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a730000001649444154789c638ceab16160606062606060606000000de0012606fdf5760000000049454e44ae426082")
+
+
+def site_photo_form() -> dict[str, Any]:
+    """Multipart fields for POST /api/cases/<id>/evidence with the test's on-site photo."""
+    import io
+
+    return {"photo": (io.BytesIO(SITE_PHOTO_PNG), "site.png"), "caption": "现场照片"}
+
+
+def add_site_photo(session: Any, case_id: int) -> None:
+    """The on-site photo as the upload route stores it, for tests that move cases through the services."""
+    from dispatch.case.models import Evidence
+    from dispatch.db import utcnow
+
+    now = utcnow()
+    session.add(Evidence(case_id=case_id, uri="test:site.png", caption="现场照片", taken_at=now, uploaded_at=now,
+                         uploaded_by="test"))

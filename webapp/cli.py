@@ -24,8 +24,8 @@ from dispatch.hotline.replies import send_due_replies
 from dispatch.squad.service import load_unit_grid, store_grid
 from dispatch.ticket.enums import TicketSource
 from grid.basemap import build_basemap
-from grid.boundary import read_boundary
-from grid.cells import build_cells, load_cells_geojson
+from grid.cells import load_cells_geojson
+from grid.city import cut_city
 from grid.crs import CoordSys
 from grid.squads import assign_by_district
 from webapp.demo import read_demo_credentials
@@ -62,7 +62,10 @@ def serve(host: str | None, port: int | None) -> None:
             click.echo(f"  {username:<16} {account['password']:<14} {account['role']} {account['squad'] or ''}")
         for name, token in credentials["tokens"].items():
             click.echo(f"  token {name}: {token}")
-    click.echo(f"Serving on http://{host}:{port}/  (API: /api/openapi.json)")
+    if platform.settings.app.secret_key is None:
+        click.echo("GRIDPATROL_SECRET_KEY is not set: a random key is used, so every sign-in ends when this process "
+                   "restarts (set it, the same in every web process, to keep sessions)")
+    click.echo(f"Serving on http://{host}:{port}/  (API: /api/openapi.json; HOST and PORT change where)")
     socketio.start_background_task(run_overdue_checks, current_app._get_current_object())
     if platform.settings.hotline.replies.webhook_url is not None:
         socketio.start_background_task(run_reply_sender, platform)
@@ -74,6 +77,10 @@ def serve(host: str | None, port: int | None) -> None:
     # FlaskGroup marks the process as "run from the CLI", which makes app.run() a no-op; this command *is* the server.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)
+
+
+REPLACE_HELP = ("replace a grid that stored cases lie on: every case is placed again by its coordinates, and moves "
+                "to the new cell and squad")
 
 
 @click.group("grid", cls=AppGroup)
@@ -88,21 +95,21 @@ def grid_group() -> None:
 @click.option("--cell-size", type=float, default=None, help="cell edge in metres (default: city.cell_size_m)")
 @click.option("--district-field", default=None, help="property with the district code (default: city.district_field)")
 @click.option("--name-field", default=None, help="property with the district name (default: city.name_field)")
+@click.option("--replace", is_flag=True, help=REPLACE_HELP)
 def build(boundary: str, crs_name: str, cell_size: float | None, district_field: str | None,
-          name_field: str | None) -> None:
+          name_field: str | None, replace: bool) -> None:
     """Cut BOUNDARY into unit grid cells, one squad per district, and store them."""
-    platform = current_platform()
-    city = platform.settings.city
-    districts = read_boundary(boundary, crs=parse_crs(crs_name), district_field=district_field or city.district_field,
-                              name_field=name_field or city.name_field)
+    city = current_platform().settings.city
     with tqdm(desc="cutting cells", unit="row") as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total
             bar.update(done - bar.n)
 
-        cells = build_cells(districts, cell_size_m=cell_size or city.cell_size_m, district_field="district_code",
-                            progress=progress)
-    store_city_grid(cells)
+        cells, squads = cut_city(boundary, crs=parse_crs(crs_name), cell_size_m=cell_size or city.cell_size_m,
+                                 district_field=district_field or city.district_field,
+                                 name_field=name_field or city.name_field,
+                                 squads=[squad.model_dump() for squad in city.squads], progress=progress)
+    store_city_grid(cells, squads, replace=replace)
 
 
 @grid_group.command("import")
@@ -112,11 +119,17 @@ def build(boundary: str, crs_name: str, cell_size: float | None, district_field:
 @click.option("--district-field", default="district_code", show_default=True, help="property with the district code")
 @click.option("--squad-field", default="squad_code", show_default=True,
               help="property with the squad code; cells without one are assigned by district")
-def import_cells(cells_file: str, crs_name: str, code_field: str, district_field: str, squad_field: str) -> None:
+@click.option("--replace", is_flag=True, help=REPLACE_HELP)
+def import_cells(cells_file: str, crs_name: str, code_field: str, district_field: str, squad_field: str,
+                 replace: bool) -> None:
     """Store an existing unit grid from a GeoJSON file instead of cutting one."""
     cells = load_cells_geojson(cells_file, crs=parse_crs(crs_name), code_field=code_field,
                                district_field=district_field, squad_field=squad_field)
-    store_city_grid(cells)
+    if cells["squad_code"].notna().all():
+        squads = [{"code": code, "name": code, "district_code": None} for code in sorted(set(cells["squad_code"]))]
+    else:
+        cells, squads = assign_by_district(cells, [squad.model_dump() for squad in current_platform().settings.city.squads])
+    store_city_grid(cells, squads, replace=replace)
 
 
 def parse_crs(name: str) -> CoordSys:
@@ -126,19 +139,26 @@ def parse_crs(name: str) -> CoordSys:
         raise click.BadParameter(str(exc), param_hint="--crs") from exc
 
 
-def store_city_grid(cells: GeoDataFrame) -> None:
-    """Give cells squads by district (settings' city.squads) unless all have one, store them, print the counts."""
+def store_city_grid(cells: GeoDataFrame, squads: list[dict], *, replace: bool) -> None:
+    """Store the cells and squads, print what changed for the stored cases."""
     platform = current_platform()
-    if cells["squad_code"].notna().all():
-        codes = sorted(set(cells["squad_code"]))
-        squads = [{"code": code, "name": code, "district_code": None} for code in codes]
-    else:
-        squads_config = [squad.model_dump() for squad in platform.settings.city.squads]
-        cells, squads = assign_by_district(cells, squads_config)
     with platform.sessions() as session:
-        store_grid(session=session, cells=cells, squads=squads)
+        try:
+            replaced = store_grid(session=session, cells=cells, squads=squads,
+                                  replace_for_cases="cli:grid" if replace else None)
+        except ValueError as exc:
+            hint = "" if replace else "; add --replace to do so, or use a new database (DATABASE_URL)"
+            raise click.ClickException(f"grid not stored: {exc}{hint}") from None
         session.commit()
     click.echo(f"{len(cells)} cells, {len(squads)} squads stored")
+    if replaced is not None:
+        click.echo(f"{replaced.cases} stored cases placed in the new grid by their coordinates: {replaced.moved} moved "
+                   f"to another cell or squad (timeline entry 'regridded'), {len(replaced.moved_squad)} of them open "
+                   "and now with another squad" + (f" (case ids {replaced.moved_squad[:20]})" if replaced.moved_squad else ""))
+        if replaced.squads_without_cells:
+            click.echo(f"squads left without cells (their accounts see no new cases): "
+                       f"{', '.join(replaced.squads_without_cells)}")
+    click.echo("Restart running web processes and vision workers: they read the grid when they start.")
 
 
 @click.group("users", cls=AppGroup)

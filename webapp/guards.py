@@ -1,10 +1,26 @@
-"""Checks every request passes before any view: text no database can store is refused up front."""
+"""Checks every request passes before any view: the body's size limit, and text no database can store."""
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_smorest import abort
 
+from webapp.platform import current_platform
+
 NUL = "\x00"
+
+
+def takes_uploads(view: Callable) -> Callable:
+    """Mark a route that receives files: its body may reach app.max_upload_bytes instead of app.max_body_bytes."""
+    view.takes_uploads = True
+    return view
+
+
+def upload_size_limit() -> None:
+    """Raise the body limit for upload routes before anything reads the body (a form read counts)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "takes_uploads", False):
+        request.max_content_length = current_platform().settings.app.max_upload_bytes
 
 
 def nul_paths(value: Any, path: str) -> list[str]:
@@ -36,4 +52,5 @@ def refuse_nul_characters() -> None:
 
 
 def register_guards(app: Flask) -> None:
+    app.before_request(upload_size_limit)  # first: the NUL check below reads the form
     app.before_request(refuse_nul_characters)

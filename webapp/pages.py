@@ -4,10 +4,12 @@ Pages only render shells; their scripts read and act through the REST API and So
 every rule (roles, squads, masking) is enforced once, by the API. Pages check roles the same way
 so nobody sees a shell they could not fill.
 """
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, Flask, Response, abort, current_app, g, redirect, render_template, request, send_file,
                    url_for)
@@ -42,6 +44,7 @@ VENDOR_FILES: dict[str, str] = {
     "echarts/echarts.min.js": "echarts/dist/echarts.min.js",
     "socket.io/socket.io.min.js": "socket.io-client/dist/socket.io.min.js",
     "protomaps-leaflet/protomaps-leaflet.js": "protomaps-leaflet/dist/protomaps-leaflet.js",
+    "exifr/lite.umd.js": "exifr/dist/lite.umd.js",
 }
 
 HOME_OF_ROLE = {
@@ -124,6 +127,12 @@ def last_event_id() -> int:
     return db_session().scalar(select(func.max(CaseEvent.id))) or 0
 
 
+def zone_offset(zone: str) -> str:
+    """The zone's UTC offset now, e.g. "+08:00" (a phone photo's EXIF time without its own offset is read in it)."""
+    offset = dt.datetime.now(ZoneInfo(zone)).strftime("%z")
+    return f"{offset[:3]}:{offset[3:]}"
+
+
 def boot(who: Principal, **extra: object) -> dict:
     """What every page script starts from (read from a JSON script tag, never inline code)."""
     settings = current_platform().settings
@@ -132,7 +141,9 @@ def boot(who: Principal, **extra: object) -> dict:
         "messages": messages(language()),
         "me": {"name": who.name, "role": who.role.value, "squad_code": who.squad_code},
         "map": {**settings.map.model_dump(exclude={"basemap"}), "basemap": basemap_boot()},
+        "photo": {"long_edge_px": settings.app.photo_long_edge_px, "quality": settings.app.photo_quality},
         "timezone": settings.calendar.timezone,
+        "timezone_offset": zone_offset(settings.calendar.timezone),
         "city": settings.city.name,
         "last_event_id": last_event_id(),
         "squads": [{"code": s["code"], "name": s["name"]} for s in list_squads(session=db_session())],

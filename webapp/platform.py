@@ -1,9 +1,11 @@
 """The long-lived parts of one GridPatrol process: storage, the dispatch context, the bus."""
+import logging
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from tqdm import tqdm
 
 from config import Settings
 from dispatch.bus import Bus, make_bus
@@ -14,10 +16,13 @@ from dispatch.db import make_engine, make_session_factory, migrate
 from dispatch.consumer import DetectionConsumer
 from dispatch.evidence_store import EvidenceStore
 from dispatch.streams import DetectionQueue, HealthBoard, make_detection_queue, make_health_board
-from dispatch.squad.service import load_unit_grid
+from dispatch.squad.service import load_unit_grid, store_grid
+from grid.city import cut_city
+from grid.crs import CoordSys
 from webapp.demo import seed_demo
 
 EXTENSION_KEY = "gridpatrol"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,6 +51,9 @@ def build_platform(settings: Settings) -> Platform:
     if grid is None and settings.city.source == "demo":
         seed_demo(sessions, settings.path(settings.app.instance_dir), with_accounts=settings.city.demo_accounts,
                   address_config=settings.hotline.address)
+    if grid is None and settings.city.source == "boundary" and settings.city.boundary is not None:
+        cut_configured_city(sessions, settings)
+    if grid is None:
         with sessions() as session:
             grid = load_unit_grid(session=session)
     ctx = DispatchContext(
@@ -59,6 +67,25 @@ def build_platform(settings: Settings) -> Platform:
     return Platform(settings=settings, engine=engine, sessions=sessions, ctx=ctx, bus=bus,
                     evidence=evidence, detections=make_detection_queue(settings.redis.url, settings.redis.detections_stream),
                     source_health=make_health_board(settings.redis.url))
+
+
+def cut_configured_city(sessions: sessionmaker[Session], settings: Settings) -> None:
+    """First start of a city.source: boundary platform: cut city.boundary into cells and store them."""
+    city = settings.city
+    path = settings.path(city.boundary)
+    # A big city takes a minute: show it on the console (stderr), whatever the logging set-up.
+    with tqdm(desc=f"first start: cutting {path.name} into {city.cell_size_m:g} m cells", unit="row") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        cells, squads = cut_city(path, crs=CoordSys.parse(city.boundary_crs), cell_size_m=city.cell_size_m,
+                                 district_field=city.district_field, name_field=city.name_field,
+                                 squads=[squad.model_dump() for squad in city.squads], progress=progress)
+    with sessions() as session:
+        store_grid(session=session, cells=cells, squads=squads)
+        session.commit()
+    log.info("%d cells, %d squads stored", len(cells), len(squads))
 
 
 def init_app(app: Flask, platform: Platform) -> None:

@@ -71,3 +71,18 @@ def token_principal(*, session: Session, token: str) -> Principal | None:
         return None
     return Principal(name=f"token:{row.name}", role=None, squad_code=None,
                      sources=frozenset(TicketSource(s) for s in row.sources))
+
+
+def actor_names(*, session: Session, actors: set[str]) -> dict[str, tuple[str, str]]:
+    """Timeline actors as people read them: (kind, name) — a user's display name, a machine token's name, or the
+    system step as recorded (cli:grid, import:<file>, hotline:<profile>)."""
+    users = dict(session.execute(select(User.username, User.display_name).where(User.username.in_(sorted(actors)))).all())
+    named: dict[str, tuple[str, str]] = {}
+    for actor in actors:
+        if actor in users:
+            named[actor] = ("user", users[actor] or actor)
+        elif actor.startswith("token:"):
+            named[actor] = ("token", actor.removeprefix("token:"))
+        else:
+            named[actor] = ("system", actor)
+    return named

@@ -53,3 +53,4 @@ class EventKind(StrEnum):
     REOPENED = "reopened"
     CLOSED = "closed"
     OVERDUE = "overdue"
+    REGRIDDED = "regridded"  # a new city grid placed the case in another cell or squad

@@ -66,7 +66,10 @@ class Evidence(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     uri: Mapped[str] = mapped_column(String(500))
     caption: Mapped[str | None] = mapped_column(String(200))
-    taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    taken_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # the photo's own time when known
+    uploaded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # officers' uploads: when it arrived
+    uploaded_by: Mapped[str | None] = mapped_column(String(64))
+    exif: Mapped[dict | None] = mapped_column(JSON)  # what the phone's EXIF said: time, position, size
 
     ticket: Mapped[Ticket | None] = relationship(back_populates="evidence")
     case: Mapped[Case | None] = relationship()

@@ -55,12 +55,15 @@ class CaseOut(Schema):
     rework_count = fields.Integer()
     overdue = fields.Boolean()
     ticket_count = fields.Integer()
+    sources = fields.List(fields.String(), metadata={"description": "the sources of its tickets, first report first"})
 
 
 class CaseEventOut(Schema):
     id = fields.Integer()
     kind = fields.String()
     actor = fields.String()
+    actor_kind = fields.String(metadata={"description": "user, token (a machine client) or system"})
+    actor_name = fields.String(metadata={"description": "the user's display name, the token's name, or the step"})
     at = fields.AwareDateTime()
     from_status = fields.String(allow_none=True)
     to_status = fields.String(allow_none=True)
@@ -74,12 +77,23 @@ class EvidenceOut(Schema):
     uri = fields.String()
     caption = fields.String(allow_none=True)
     taken_at = fields.AwareDateTime(allow_none=True)
+    uploaded_at = fields.AwareDateTime(allow_none=True)
+    exif = fields.Dict(allow_none=True, metadata={"description": "the photo's EXIF time and position, as the phone read it"})
+
+
+class RatingView(Schema):
+    rating = fields.String(metadata={"description": "satisfied, basically_satisfied or dissatisfied"})
+    note = fields.String(allow_none=True)
+    actor = fields.String()
+    at = fields.AwareDateTime()
 
 
 class CaseDetailOut(CaseOut):
     timeline = fields.List(fields.Nested(CaseEventOut))
     tickets = fields.List(fields.Nested(TicketOut))
     evidence = fields.List(fields.Nested(EvidenceOut))
+    rating = fields.Nested(RatingView, allow_none=True,
+                           metadata={"description": "the caller's follow-up rating (回访) since the case last closed"})
 
 
 class CaseList(Schema):

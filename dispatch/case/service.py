@@ -10,7 +10,9 @@ from dispatch.case.enums import OPEN_STATUSES, RUNNING_STATUSES, CaseStatus, Eve
 from dispatch.case.events import record_event
 from dispatch.case.models import Case, CaseEvent, Evidence
 from dispatch.categories import Category, CategoryTable
+from dispatch.account.service import actor_names
 from dispatch.errors import InputError, NotFound
+from dispatch.hotline.feedback import latest_rating
 from dispatch.ticket.enums import TicketStatus
 from dispatch.ticket.models import Ticket
 from dispatch.ticket.schemas import ticket_view
@@ -59,17 +61,22 @@ def case_view(case: Case, categories: CategoryTable) -> dict[str, Any]:
     view = {column: getattr(case, column) for column in Case.__table__.columns.keys()}
     view["category_name"] = category.name_zh if category else case.category
     view["ticket_count"] = len(case.tickets)
+    view["sources"] = list(dict.fromkeys(ticket.source for ticket in case.tickets))
     return view
 
 
 def case_detail_view(*, session: Session, case: Case, categories: CategoryTable, reveal_contact: bool) -> dict:
     view = case_view(case, categories)
-    view["timeline"] = case.events
+    names = actor_names(session=session, actors={event.actor for event in case.events})
+    view["timeline"] = [{column: getattr(event, column) for column in CaseEvent.__table__.columns.keys()}
+                        | {"actor_kind": names[event.actor][0], "actor_name": names[event.actor][1]}
+                        for event in case.events]
     view["tickets"] = [ticket_view(ticket, reveal_contact=reveal_contact) for ticket in case.tickets]
     ticket_ids = [ticket.id for ticket in case.tickets]
     view["evidence"] = list(session.scalars(
         select(Evidence).where((Evidence.case_id == case.id) | Evidence.ticket_id.in_(ticket_ids)).order_by(Evidence.id)
     ))
+    view["rating"] = latest_rating(session=session, case=case)
     return view
 
 

@@ -1,12 +1,13 @@
 """The case loop as one explicit table: (state, action) → next state. Nothing else moves a case."""
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.calendar import WorkCalendar
 from dispatch.case.enums import CaseAction, CaseStatus, EventKind, HandlingResult
 from dispatch.case.events import record_event
-from dispatch.case.models import Case
+from dispatch.case.models import Case, Evidence
 from dispatch.categories import CategoryTable
 from dispatch.errors import InputError, TransitionRefused
 from dispatch.hotline.enums import Satisfaction
@@ -52,6 +53,13 @@ def next_status(status: CaseStatus, action: CaseAction) -> CaseStatus:
         raise TransitionRefused(action.value, status.value, ACTION_TARGET[action].value) from None
 
 
+def has_site_photo(session: Session, case: Case) -> bool:
+    """A photo uploaded to the case since its (last) dispatch: rework needs a new one."""
+    since = case.dispatched_at or case.reported_at
+    query = select(Evidence.id).where(Evidence.case_id == case.id, Evidence.uploaded_at >= since).limit(1)
+    return session.scalar(query) is not None
+
+
 def transition(
     *,
     session: Session,
@@ -72,7 +80,7 @@ def transition(
     data: dict[str, str] = {}
     if action in (A.REJECT, A.RETURN, A.REOPEN):
         if not (reason and reason.strip()):
-            raise InputError("reason", f"a reason is required to {action.value} a case")
+            raise InputError("reason", f"a reason is required to {action.value} a case", key="reason_required")
         data["reason"] = reason
     if action is A.REGISTER:
         case.registered_at = now
@@ -84,7 +92,7 @@ def transition(
     elif action is A.DISPATCH:
         if squad_code is not None:
             if session.get(Squad, squad_code) is None:
-                raise InputError("squad", f"unknown squad '{squad_code}'")
+                raise InputError("squad", f"unknown squad '{squad_code}'", key="unknown_squad")
             if squad_code != case.squad_code:
                 data["from_squad"] = case.squad_code  # its map drops the case live (webapp/live.py)
             case.squad_code = squad_code
@@ -94,7 +102,11 @@ def transition(
         case.accepted_at = now
     elif action is A.HANDLE:
         if result not in set(HandlingResult):
-            raise InputError("result", f"handling result must be one of {', '.join(HandlingResult)}")
+            raise InputError("result", f"handling result must be one of {', '.join(HandlingResult)}",
+                             key="result_required")
+        if result in categories.by_code[case.category].handling_photo_required and not has_site_photo(session, case):
+            raise InputError("photo", f"a photo taken on site is required to report '{result}' for this category",
+                             key="site_photo_required")
         case.handled_at, case.handling_result = now, result
         data["result"] = result
     elif action is A.VERIFY:
@@ -102,7 +114,8 @@ def transition(
     elif action is A.REOPEN:
         rating = latest_rating(session=session, case=case)
         if rating is None or rating.rating != Satisfaction.DISSATISFIED.value:
-            raise InputError("action", "only a closed case its caller rated dissatisfied can be reopened")
+            raise InputError("action", "only a closed case its caller rated dissatisfied can be reopened",
+                             key="reopen_needs_dissatisfied")
         case.rework_count += 1
         case.handled_at, case.handling_result, case.verified_at, case.closed_at = None, None, None, None
         case.dispatched_at = now

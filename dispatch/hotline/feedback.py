@@ -24,7 +24,8 @@ def rate_case(
     *, session: Session, case: Case, rating: Satisfaction, note: str | None, actor: str, now: dt.datetime
 ) -> CaseRating:
     if case.status != CaseStatus.CLOSED.value:
-        raise InputError("rating", f"only a closed case can be rated; case {case.id} is {case.status}")
+        raise InputError("rating", f"only a closed case can be rated; case {case.id} is {case.status}",
+                         key="rating_needs_closed")
     row = CaseRating(case_id=case.id, rating=rating.value, note=note, actor=actor, at=now)
     session.add(row)
     session.flush()

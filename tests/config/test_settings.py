@@ -20,6 +20,13 @@ def test_environment_overrides_urls_and_secret() -> None:
     assert settings.app.secret_key == "s3cret"
 
 
+def test_host_and_port_from_the_environment() -> None:
+    settings = config.load(env={"HOST": "0.0.0.0", "PORT": "8080"})
+    assert (settings.app.host, settings.app.port) == ("0.0.0.0", 8080)
+    with pytest.raises(ValidationError, match="port"):
+        config.load(env={"PORT": "eighty"})
+
+
 def test_config_file_is_laid_over_defaults(tmp_path) -> None:
     override = tmp_path / "city.yaml"
     override.write_text("dispatch:\n  merge_radius_m: 80\n", encoding="utf-8")

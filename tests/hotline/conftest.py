@@ -18,7 +18,7 @@ from dispatch.case.service import get_case
 from dispatch.case.transitions import transition
 from dispatch.db import utcnow
 from grid.crs import CoordSys
-from tests.factories import make_settings
+from tests.factories import add_site_photo, make_settings
 from webapp import create_app
 from webapp.platform import Platform
 
@@ -42,6 +42,8 @@ def run_loop(platform: Platform, case_id: int, steps=CLOSE_LOOP) -> None:
     for action, extra in steps:
         with platform.sessions() as session:
             case = get_case(session=session, case_id=case_id, for_update=True)
+            if action is CaseAction.HANDLE:
+                add_site_photo(session, case_id)
             transition(session=session, case=case, action=action, actor="test", now=utcnow(),
                        calendar=platform.ctx.calendar, categories=platform.ctx.categories, **extra)
             commit_and_publish(session, platform.bus)

@@ -67,3 +67,16 @@ def test_the_default_report_goes_to_the_instance_folder(sqlite_app, tmp_path) ->
     with (tmp_path / "reports" / "orders.csv.report.csv").open(encoding="utf-8-sig") as file:
         [row] = list(csv.DictReader(file))
     assert (row["external_id"], row["outcome"]) == ("GD-9", "created")
+
+
+def test_the_shipped_sample_workbook_imports_into_the_demo_city(sqlite_app, tmp_path) -> None:
+    """config/examples/orders_12345.xlsx, the README's example: every row placed by its standard address."""
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parents[2] / "config" / "examples" / "orders_12345.xlsx"
+    report = tmp_path / "sample.json"
+    result = sqlite_app().test_cli_runner().invoke(
+        args=["hotline", "import", str(sample), "--profile", "12345", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    outcomes = json.loads(report.read_text(encoding="utf-8"))["summary"]["outcomes"]
+    assert outcomes == {"created": 7, "merged": 1}  # rows 1 and 6: the same stall, 2 door numbers apart

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from config.sources import SourceConfig, load_sources
 from dispatch.case.models import Case, Evidence
+from tests.factories import site_photo_form
 from tests.requirements import shared_path
 from grid.geodesy import offset_m
 from vision.geo import Intrinsics
@@ -132,6 +133,8 @@ def test_camera_rechecks_a_handled_case(platform, client, login, cctv_source, vi
             act(client, "dispatch")
         leader = login("squad_leader", case["squad_code"])
         act(leader, "accept")
+        uploaded = leader.post(f"/api/cases/{case_id}/evidence", data=site_photo_form(), content_type="multipart/form-data")
+        assert uploaded.status_code == 201, uploaded.json
         act(leader, "handle", result="persuaded")
 
     handle()

@@ -7,7 +7,7 @@ from openapi_spec_validator import validate
 
 from dispatch.case.models import Case
 from grid.geodesy import offset_m
-from tests.factories import DEMO_CENTRE_WGS84, ticket_payload
+from tests.factories import DEMO_CENTRE_WGS84, site_photo_form, ticket_payload
 
 LON, LAT = DEMO_CENTRE_WGS84
 
@@ -36,6 +36,10 @@ def run(client, login):
         for action, body in steps:
             if action in SQUAD_ACTIONS:
                 leader = leaders.setdefault(case["squad_code"], login("squad_leader", case["squad_code"]))
+                if action == "handle":  # the report needs a photo taken on site (config/categories.yaml)
+                    uploaded = leader.post(f"/api/cases/{case['id']}/evidence", data=site_photo_form(),
+                                           content_type="multipart/form-data")
+                    assert uploaded.status_code == 201, uploaded.json
                 response = act(leader, case["id"], action, **body)
             else:
                 response = act(client, case["id"], action, **body)

@@ -22,7 +22,7 @@ from dispatch.account.service import create_user
 from dispatch.case.models import Case
 from grid.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from grid.geodesy import offset_m
-from tests.factories import demo_centre, make_settings, ticket_payload
+from tests.factories import SITE_PHOTO_PNG, demo_centre, make_settings, ticket_payload
 from tests.requirements import missing
 from webapp import create_app
 from webapp.platform import Platform, build_platform
@@ -118,6 +118,10 @@ def post_ticket(context: BrowserContext, lon: float, lat: float, **extra: object
 
 
 def move(context: BrowserContext, case_id: int, action: str, **extra: str) -> dict:
+    if action == "handle":  # the report needs a photo taken on site (config/categories.yaml)
+        uploaded = context.request.post(f"/api/cases/{case_id}/evidence", multipart={
+            "photo": {"name": "site.png", "mimeType": "image/png", "buffer": SITE_PHOTO_PNG}})
+        assert uploaded.status == 201, uploaded.text()
     response = context.request.post(f"/api/cases/{case_id}/transitions", data={"action": action, **extra})
     assert response.status == 200, response.text()
     return response.json()

@@ -170,7 +170,11 @@ def test_every_word_the_pages_ask_for_exists() -> None:
     for path in (root / "static" / "js").glob("*.js"):
         used |= set(re.findall(r"""GP\.t\(["']([a-z_]+\.[a-z_0-9]+)["']""", path.read_text(encoding="utf-8")))
     assert len(used) > 50
+    from dispatch.hotline.enums import Satisfaction
+
     for prefix, enum in [("status", CaseStatus), ("action", CaseAction), ("result", HandlingResult),
-                         ("event", EventKind), ("source", TicketSource), ("role", Role)]:
+                         ("event", EventKind), ("source", TicketSource), ("role", Role),
+                         ("source_short", TicketSource), ("rating", Satisfaction)]:
         used |= {f"{prefix}.{member.value}" for member in enum}
+    used |= {f"priority.{level}" for level in (1, 2, 3)}  # config/categories.yaml priorities
     assert sorted(used - set(MESSAGES["zh-CN"])) == []

@@ -1,7 +1,4 @@
 """Evidence photos: officers' on-site photos uploaded to a case, served back to those who may see the case."""
-from collections.abc import Callable
-from functools import wraps
-
 from flask import request, send_file
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
@@ -13,7 +10,8 @@ from dispatch.db import utcnow
 from dispatch.evidence_store import EvidenceStore
 from dispatch.errors import InputError, NotFound
 from webapp.api.cases import visible_case
-from webapp.auth import requires
+from webapp.auth import principal, requires
+from webapp.guards import takes_uploads
 from webapp.platform import current_platform, db_session
 
 blp = Blueprint("evidence", __name__, description="Evidence photos")
@@ -23,19 +21,15 @@ IMAGE_SUFFIX = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
 
 class EvidenceForm(Schema):
     caption = fields.String(validate=validate.Length(max=200))
+    # The page shrinks a phone photo before upload, which drops its EXIF: it reads these first and sends them.
+    taken_at = fields.AwareDateTime(metadata={"description": "when the photo was taken (EXIF DateTimeOriginal)"})
+    lon = fields.Float(validate=validate.Range(-180, 180), metadata={"description": "EXIF GPS longitude, WGS-84"})
+    lat = fields.Float(validate=validate.Range(-90, 90), metadata={"description": "EXIF GPS latitude, WGS-84"})
+    original_bytes = fields.Integer(validate=validate.Range(0), metadata={"description": "size before shrinking"})
+    original_size = fields.String(validate=validate.Regexp(r"^\d{1,6}x\d{1,6}$"),
+                                  metadata={"description": "WIDTHxHEIGHT before shrinking"})
     # Read from request.files; declared here so the document shows the multipart body.
     photo = fields.Raw(metadata={"type": "string", "format": "binary", "description": "JPEG, PNG or WebP"})
-
-
-def photo_sized(view: Callable) -> Callable:
-    """Photos may be larger than the JSON body limit: raise it for this route only."""
-
-    @wraps(view)
-    def sized(*args, **kwargs):
-        request.max_content_length = current_platform().settings.app.max_upload_bytes
-        return view(*args, **kwargs)
-
-    return sized
 
 
 def evidence_store() -> EvidenceStore:
@@ -43,7 +37,7 @@ def evidence_store() -> EvidenceStore:
 
 
 @blp.route("/cases/<int:case_id>/evidence", methods=["POST"])
-@photo_sized
+@takes_uploads
 @requires()
 @blp.arguments(EvidenceForm, location="form", content_type="multipart/form-data")
 @blp.response(201, EvidenceOut)
@@ -52,17 +46,23 @@ def upload(form: dict, case_id: int):
     case = visible_case(case_id)
     photo = request.files.get("photo")
     if photo is None:
-        raise InputError("photo", "a photo file is required")
+        raise InputError("photo", "a photo file is required", key="photo_required")
     try:
         image = Image.open(photo.stream)
         image.verify()
     except (UnidentifiedImageError, OSError):
-        raise InputError("photo", "not a JPEG, PNG or WebP image") from None
+        raise InputError("photo", "not a JPEG, PNG or WebP image", key="photo_not_image") from None
     if image.format not in IMAGE_SUFFIX:
-        raise InputError("photo", f"{image.format} images are not accepted; send JPEG, PNG or WebP")
+        raise InputError("photo", f"{image.format} images are not accepted; send JPEG, PNG or WebP",
+                         key="photo_not_image")
     photo.stream.seek(0)
     uri = evidence_store().save(folder=f"case-{case.id}", data=photo.stream.read(), suffix=IMAGE_SUFFIX[image.format])
-    evidence = Evidence(case_id=case.id, uri=uri, caption=form.get("caption"), taken_at=utcnow())
+    exif = {name: form[name] for name in ("lon", "lat", "original_bytes", "original_size") if name in form}
+    if "taken_at" in form:
+        exif["taken_at"] = form["taken_at"].isoformat()
+    now = utcnow()
+    evidence = Evidence(case_id=case.id, uri=uri, caption=form.get("caption"), taken_at=form.get("taken_at") or now,
+                        uploaded_at=now, uploaded_by=principal().name, exif=exif or None)
     session = db_session()
     session.add(evidence)
     session.commit()

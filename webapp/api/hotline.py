@@ -18,6 +18,7 @@ from dispatch.hotline.feedback import rate_case
 from dispatch.hotline.replies import list_replies, sign
 from dispatch.ticket.models import Ticket
 from webapp.auth import principal, requires
+from webapp.guards import takes_uploads
 from webapp.platform import current_platform, db_session
 
 blp = Blueprint("hotline", __name__, description="12345/12319 work orders in, closure replies out, 回访 ratings")
@@ -118,6 +119,7 @@ def push(profile: str):
 
 
 @blp.route("/imports", methods=["POST"])
+@takes_uploads
 @requires(Role.ADMIN, Role.DISPATCHER)
 @blp.arguments(ImportIn, location="form", content_type="multipart/form-data")
 @blp.response(200, ImportOut)

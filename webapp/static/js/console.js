@@ -37,18 +37,34 @@
   }
 
   function row(kase) {
+    var sources = kase.sources || [];
+    var merged = (kase.ticket_count || 1) - 1;
     return el("tr", {"data-case-id": kase.id, className: (kase.overdue ? "overdue " : "") + (kase.id === selected ? "selected" : ""),
                      onclick: function () { select(kase.id); }}, [
-      el("td", {text: "#" + kase.id}),
+      el("td", {className: "nowrap"}, ["#" + kase.id, merged > 0 ? el("span", {className: "merged-count",
+        title: GP.t("console.merged_count", {n: merged}), text: "+" + merged}) : null]),
+      el("td", {className: "nowrap"}, sources.map(function (source) {
+        return el("span", {className: "source-tag source-" + source, title: GP.t("source." + source),
+                           text: GP.t("source_short." + source)});
+      })),
+      el("td", {className: "priority priority-" + kase.priority, text: GP.t("priority." + kase.priority)}),
       el("td", {}, [el("span", {className: "dot", style: "background:" + GP.categoryColor(kase.category)}),
                     GP.categoryName(kase.category)]),
       el("td", {}, [el("span", {className: "status status-" + kase.status, text: GP.t("status." + kase.status)}),
                     kase.overdue ? el("span", {className: "status overdue", text: GP.t("console.overdue")}) : null]),
       el("td", {className: "squad", title: GP.squadName(kase.squad_code), text: GP.squadShort(kase.squad_code)}),
       el("td", {className: "address", title: kase.address || "", text: kase.address || kase.cell_code}),
-      el("td", {text: GP.time(kase.reported_at)}),
-      el("td", {text: GP.time(kase.deadline_at)})
+      el("td", {className: "nowrap", text: GP.time(kase.reported_at)}),
+      el("td", {className: "nowrap deadline-cell"}, [GP.time(kase.deadline_at), timeLeft(kase)])
     ]);
+  }
+  /* Time to the handling deadline while the squad's clock runs; past it, how late. */
+  function timeLeft(kase) {
+    if (!kase.deadline_at || ["registered", "dispatched", "accepted"].indexOf(kase.status) < 0) return null;
+    var minutes = Math.round((new Date(kase.deadline_at) - Date.now()) / 60000);
+    var span = Math.abs(minutes), words = {h: Math.floor(span / 60), m: span % 60};
+    return el("span", {className: "time-left" + (minutes < 0 ? " late" : minutes < 60 ? " soon" : ""),
+                       text: GP.t(minutes < 0 ? "console.late_by" : "console.left", words)});
   }
   function render() {
     // Newest report first, as the API orders them.
@@ -57,8 +73,11 @@
     });
     tbody.innerHTML = "";
     ids.forEach(function (id) { tbody.appendChild(row(rows[id])); });
+    if (!ids.length) tbody.appendChild(el("tr", {className: "empty-row"}, [
+      el("td", {colSpan: 9, className: "muted empty", text: GP.t("console.no_match")})]));
     totalBadge.textContent = total;
   }
+  setInterval(render, 60000);  // the countdowns
   function reload() {
     return GP.api("GET", "/api/cases?" + query()).then(function (list) {
       rows = {};
@@ -68,6 +87,12 @@
     });
   }
   filtersForm.addEventListener("change", reload);
+
+  function actorName(event) {
+    if (event.actor_kind === "token") return GP.t("actor.token", {name: event.actor_name});
+    if (event.actor_kind === "system") return GP.t("actor.system", {name: event.actor_name});
+    return event.actor_name || event.actor;
+  }
 
   /* One case's file (一案一档). */
   function field(label, value) {
@@ -95,7 +120,7 @@
     var fields = document.getElementById("d-fields");
     fields.innerHTML = "";
     [[GP.t("field.address"), kase.address], [GP.t("field.cell"), kase.cell_code], [GP.t("field.squad"), GP.squadName(kase.squad_code)],
-     [GP.t("field.priority"), kase.priority], [GP.t("field.reported_at"), GP.time(kase.reported_at)],
+     [GP.t("field.priority"), GP.t("priority." + kase.priority)], [GP.t("field.reported_at"), GP.time(kase.reported_at)],
      [GP.t("field.deadline_at"), kase.deadline_at ? GP.time(kase.deadline_at) : null],
      [GP.t("field.result"), kase.handling_result ? GP.t("result." + kase.handling_result) : null],
      [GP.t("field.rework"), kase.rework_count]].forEach(function (pair) {
@@ -107,6 +132,7 @@
     if (!GP.actionButtons(kase, actions, function (updated) { showDetail(updated); upsertRow(updated); })) {
       actions.appendChild(el("p", {className: "muted", text: GP.t("console.no_actions")}));
     }
+    if (kase.status === "closed") actions.appendChild(GP.ratingBlock(kase, function () { select(kase.id); }));
 
     var timeline = document.getElementById("d-timeline");
     timeline.innerHTML = "";
@@ -118,7 +144,8 @@
       if (event.note) extra.push(event.note);
       timeline.appendChild(el("li", {className: "kind-" + event.kind}, [
         el("span", {className: "when", text: GP.time(event.at)}),
-        el("strong", {text: GP.t("event." + event.kind)}), " ", el("span", {className: "muted", text: event.actor}),
+        el("strong", {text: GP.t("event." + event.kind)}), " ",
+        el("span", {className: "muted", title: event.actor, text: actorName(event)}),
         extra.length ? el("div", {className: "small", text: extra.join(" · ")}) : null]));
     });
 

@@ -37,20 +37,45 @@
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    return fetch(url, init).then(function (response) {
+    return fetch(url, init).catch(function () {
+      var offline = new Error(GP.t("error.network"));
+      offline.status = 0;
+      throw offline;
+    }).then(function (response) {
       if (response.status === 401) { window.location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search); }
       if (response.status === 204) return null;
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          var detail = data.message || response.statusText;
-          if (data.errors && data.errors.json) detail += " " + JSON.stringify(data.errors.json);
-          var error = new Error(detail);
+          if (window.console) console.warn(method, url, response.status, data.message, data.errors || "");
+          var error = new Error(GP.errorText(response.status, data));
           error.status = response.status;
+          error.data = data;
           throw error;
         }
         return data;
       });
     });
+  };
+
+  /* An API refusal in the user's language: its key when the server names one, else the field or the status. */
+  GP.errorText = function (status, data) {
+    var params = {};
+    Object.keys(data.params || {}).forEach(function (name) { params[name] = data.params[name]; });
+    if (data.key === "transition_refused") {
+      params.action = GP.t("action." + params.action);
+      params.state = GP.t("status." + params.state);
+    }
+    if (data.key && boot.messages["error." + data.key]) return GP.t("error." + data.key, params);
+    var located = data.errors || {};
+    var where = Object.keys(located).map(function (place) { return Object.keys(located[place] || {})[0]; })
+      .filter(function (field) { return field; })[0];
+    if (status === 422 && where) {
+      var label = boot.messages["field." + where] ? GP.t("field." + where) : where;
+      return GP.t("error.field", {field: label});
+    }
+    var statusKey = "error.http_" + status;
+    if (boot.messages[statusKey]) return GP.t(statusKey);
+    return GP.t("error.http_other", {status: status});
   };
 
   // Category colours: distinct, readable on a plain or tiled map, assigned by the table's order.
@@ -119,7 +144,38 @@
     return me.role === "admin" || me.role === "dispatcher";
   };
   GP.actionsFor = function (kase) {
-    return (GP.NEXT[kase.status] || []).filter(function (action) { return GP.mayAct(action, kase.squad_code); });
+    return (GP.NEXT[kase.status] || []).filter(function (action) {
+      // Reopening needs the caller's "dissatisfied" rating since the case closed (a list row has no rating: no button).
+      if (action === "reopen" && !(kase.rating && kase.rating.rating === "dissatisfied")) return false;
+      return GP.mayAct(action, kase.squad_code);
+    });
+  };
+
+  /* The follow-up call (回访) of a closed case: its rating, or a form for dispatchers to record it. */
+  GP.ratingBlock = function (kase, done) {
+    var box = GP.el("div", {className: "rating-block"});
+    if (kase.rating) {
+      box.appendChild(GP.el("p", {className: "rating rating-" + kase.rating.rating, text: GP.t("console.rated", {
+        rating: GP.t("rating." + kase.rating.rating), actor: kase.rating.actor, at: GP.time(kase.rating.at)})}));
+      if (kase.rating.note) box.appendChild(GP.el("p", {className: "muted small", text: kase.rating.note}));
+    }
+    if (kase.status !== "closed" || kase.rating || !GP.mayAct("close", kase.squad_code)) return box;
+    var select = GP.el("select", {name: "rating", required: true}, ["satisfied", "basically_satisfied", "dissatisfied"].map(
+      function (value) { return GP.el("option", {value: value, text: GP.t("rating." + value)}); }));
+    var error = GP.el("p", {className: "error", hidden: true});
+    var form = GP.el("form", {className: "rating-form"}, [
+      GP.el("label", {}, [GP.t("console.rating"), select]),
+      GP.el("label", {}, [GP.t("console.rating_note"), GP.el("input", {name: "note"})]), error,
+      GP.el("div", {className: "buttons"}, [GP.el("button", {type: "submit", className: "primary", text: GP.t("console.rate")})])]);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var data = new FormData(form), body = {rating: data.get("rating")};
+      if (data.get("note")) body.note = data.get("note");
+      GP.api("POST", "/api/hotline/cases/" + kase.id + "/rating", body).then(function () { if (done) done(); })
+        .catch(function (failure) { error.textContent = GP.t("common.error", {message: failure.message}); error.hidden = false; });
+    });
+    box.appendChild(form);
+    return box;
   };
 
   /* A form for one transition: reason (reject/return), result (handle), squad (dispatch), note. */
@@ -157,10 +213,11 @@
       var photo = data.get("photo");
       var upload = Promise.resolve();
       if (photo && photo.size) {
-        var photoForm = new FormData();
-        photoForm.append("photo", photo);
-        photoForm.append("caption", GP.t("result." + body.result));
-        upload = GP.api("POST", "/api/cases/" + kase.id + "/evidence", photoForm);
+        error.textContent = GP.t("tasks.uploading");
+        error.hidden = false;
+        upload = GP.photoForm(photo, GP.t("result." + body.result)).then(function (photoForm) {
+          return GP.api("POST", "/api/cases/" + kase.id + "/evidence", photoForm);
+        });
       }
       upload.then(function () { return GP.api("POST", "/api/cases/" + kase.id + "/transitions", body); })
         .then(function (updated) { form.remove(); if (done) done(updated); })
@@ -171,6 +228,77 @@
         });
     });
     return form;
+  };
+
+  /* The upload form for a phone photo: shrunk to the settings' long edge as JPEG, its EXIF time and position read
+     first (shrinking drops them) and sent beside it. A photo already small, or one the browser cannot draw, goes as is. */
+  GP.photoForm = function (file, caption) {
+    var settings = boot.photo || {long_edge_px: 2560, quality: 0.85};
+    var form = new FormData();
+    if (caption) form.append("caption", caption);
+    form.append("original_bytes", String(file.size));
+    var exif = window.exifr ? window.exifr.parse(file, {ifd0: false, exif: ["DateTimeOriginal", "OffsetTimeOriginal"],
+                                                       gps: true}).catch(function () { return null; })
+                            : Promise.resolve(null);
+    var bitmap = window.createImageBitmap ? createImageBitmap(file).catch(function () { return null; }) : Promise.resolve(null);
+    return Promise.all([exif, bitmap]).then(function (read) {
+      var tags = read[0] || {}, image = read[1];
+      if (tags.DateTimeOriginal instanceof Date) form.append("taken_at", GP.exifTime(tags.DateTimeOriginal, tags.OffsetTimeOriginal));
+      if (typeof tags.latitude === "number" && typeof tags.longitude === "number") {
+        form.append("lat", tags.latitude.toFixed(7));
+        form.append("lon", tags.longitude.toFixed(7));
+      }
+      if (!image) { form.append("photo", file); return form; }
+      form.append("original_size", image.width + "x" + image.height);
+      var scale = Math.min(1, settings.long_edge_px / Math.max(image.width, image.height));
+      if (scale === 1 && file.type === "image/jpeg") { form.append("photo", file); return form; }
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(image.width * scale);
+      canvas.height = Math.round(image.height * scale);
+      canvas.getContext("2d").drawImage(image, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (blob) {
+          form.append("photo", blob || file, (file.name || "photo").replace(/\.\w+$/, "") + ".jpg");
+          resolve(form);
+        }, "image/jpeg", settings.quality);
+      });
+    });
+  };
+
+  /* EXIF times are local wall-clock times; with its offset tag it is an instant, else read it in the bureau's zone. */
+  GP.exifTime = function (date, offset) {
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    // exifr builds the Date in the browser's zone from the wall-clock fields: read those fields back.
+    var wall = date.getFullYear() + "-" + two(date.getMonth() + 1) + "-" + two(date.getDate()) + "T" +
+      two(date.getHours()) + ":" + two(date.getMinutes()) + ":" + two(date.getSeconds());
+    return wall + (/^[+-]\d\d:\d\d$/.test(offset || "") ? offset : (boot.timezone_offset || "+08:00"));
+  };
+
+  /* What the complaint says and shows: each report's text (contacts masked as the viewer's role requires, by the
+     server) and the citizens', cameras' and officers' photos, filled in when the case detail arrives. */
+  GP.complaint = function (caseId) {
+    var box = GP.el("div", {className: "complaint", "data-complaint": caseId},
+                    [GP.el("p", {className: "muted small", text: GP.t("common.loading")})]);
+    GP.api("GET", "/api/cases/" + caseId).then(function (detail) {
+      box.innerHTML = "";
+      detail.tickets.forEach(function (ticket) {
+        box.appendChild(GP.el("p", {className: "complaint-text"}, [
+          GP.el("span", {className: "source-tag", text: GP.t("source." + ticket.source)}), " ", ticket.text]));
+      });
+      var photos = GP.el("div", {className: "thumbs"});
+      detail.evidence.forEach(function (item) {
+        if (item.uri.indexOf("evidence/") !== 0) return;
+        var src = "/api/evidence/" + item.id;
+        photos.appendChild(GP.el("a", {href: src, target: "_blank"}, [
+          GP.el("img", {src: src, alt: item.caption || "", title: (item.caption || "") + " " + GP.time(item.taken_at),
+                        loading: "lazy"})]));
+      });
+      if (photos.children.length) box.appendChild(photos);
+    }).catch(function (failure) {
+      box.innerHTML = "";
+      box.appendChild(GP.el("p", {className: "muted small", text: failure.message}));
+    });
+    return box;
   };
 
   GP.actionButtons = function (kase, container, done) {

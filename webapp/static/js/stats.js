@@ -33,12 +33,17 @@
       return (b.closure_rate || 0) - (a.closure_rate || 0) || (b.on_time_rate || 0) - (a.on_time_rate || 0) ||
         a.overdue_open - b.overdue_open || b.cases - a.cases;
     });
+    // With no closed case anywhere there is nothing to rank on: list the squads without places or medals.
+    var ranked = rows.some(function (row) { return row.closed > 0; });
+    if (!ranked) rows.sort(function (a, b) { return a.squad_code < b.squad_code ? -1 : 1; });
+    document.getElementById("ranking-note").textContent = GP.t(ranked ? "stats.order_note" : "stats.unranked");
     var tbody = document.querySelector("#ranking tbody");
     tbody.innerHTML = "";
     rows.forEach(function (row, index) {
       var mine = boot.me.squad_code === row.squad_code;
       tbody.appendChild(el("tr", {className: mine ? "mine" : "", "data-squad": row.squad_code}, [
-        el("td", {className: "rank rank-" + (index + 1), text: String(index + 1)}),
+        ranked ? el("td", {className: "rank rank-" + (index + 1), text: String(index + 1)})
+               : el("td", {className: "rank", text: GP.t("common.none")}),
         el("td", {text: row.squad_name + " (" + row.squad_code + ")"}),
         el("td", {className: "num", text: String(row.cases)}),
         el("td", {className: "num", text: String(row.handled)}),

@@ -5,6 +5,8 @@
   var list = document.getElementById("task-list");
   var squad = boot.squad || "";
   var tasks = {};
+  var complaints = {};  // case id → its complaint block, fetched once and moved into each new card
+  function complaintOf(id) { return complaints[id] || (complaints[id] = GP.complaint(id)); }
   var STATES = ["dispatched", "accepted"];
 
   function card(kase) {
@@ -20,6 +22,7 @@
       el("div", {className: "small muted",
                  text: "#" + kase.id + " · " + kase.cell_code + " · " + GP.t("field.reported_at") + " " + GP.time(kase.reported_at)}),
       el("div", {className: "deadline" + (kase.overdue ? " bad" : ""), text: GP.t("field.deadline_at") + " " + GP.time(kase.deadline_at)}),
+      complaintOf(kase.id),
       actions]);
   }
   function render() {
@@ -43,7 +46,7 @@
   function upsert(kase) {
     var mine = STATES.indexOf(kase.status) >= 0 && (!squad || kase.squad_code === squad);
     if (mine) tasks[kase.id] = Object.assign(tasks[kase.id] || {}, kase);
-    else delete tasks[kase.id];
+    else { delete tasks[kase.id]; delete complaints[kase.id]; }
     render();
   }
 
