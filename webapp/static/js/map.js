@@ -42,7 +42,8 @@
                         kase.overdue ? GP.el("span", {className: "status overdue", text: GP.t("console.overdue")}) : null]),
       GP.el("div", {className: "small", text: (kase.address || "") + " · " + kase.cell_code}),
       GP.el("div", {className: "small", text: GP.t("field.reported_at") + " " + GP.time(kase.reported_at)}),
-      GP.el("div", {className: "small", text: GP.t("field.deadline_at") + " " + GP.time(kase.deadline_at)})
+      GP.el("div", {className: "small", text: GP.t("field.deadline_at") + " " + GP.time(kase.deadline_at)}),
+      GP.complaint(kase.id)  // what the caller said and the photos, fetched when the popup opens
     ]);
     var actions = GP.el("div", {className: "actions"});
     GP.actionButtons(kase, actions, function (updated) { upsert(updated); map.closePopup(); });
