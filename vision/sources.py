@@ -267,6 +267,7 @@ class VideoFileSource(FrameSource):
             of_seconds = f" of {stated_s:.1f} s" if stated_s else ""
             self.ended_early = (f"{self.path}: the file ended early: {self.frames_read}{of_frames} frames read "
                                 f"(media time {last_s:.1f} s{of_seconds})")
+            self._set_health(last_error=self.ended_early)
 
 
 def _creation_time(metadata: Mapping[str, str]) -> dt.datetime | None:

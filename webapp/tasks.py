@@ -2,6 +2,7 @@
 import logging
 import threading
 import time
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 
@@ -45,11 +46,17 @@ def start_vision_worker(platform: Platform) -> threading.Event | None:
     from vision.detector import ModelUnavailableError
     from vision.worker import VisionWorker  # only a process that watches cameras loads the model stack
 
+    def cell_of(lonlat: tuple[float, float]) -> str | None:
+        """The evidence caption's cell, from the grid as it is now (a rebuilt grid replaces ctx.grid)."""
+        grid = platform.ctx.grid
+        return grid.locate_one(*lonlat) if grid is not None else None
+
     stop = threading.Event()
     try:
         worker = VisionWorker(
             sources=load_sources(platform.settings.path(sources_file)).sources, vision=load_vision_config(),
             send=platform.detections.add, evidence_dir=platform.settings.path(platform.settings.worker.evidence_dir),
+            timezone=ZoneInfo(platform.settings.calendar.timezone), cell_of=cell_of,
         )
     except ModelUnavailableError as exc:  # the platform runs on without video analysis
         log.error("vision worker not started: %s", exc)
