@@ -40,7 +40,7 @@ StartBasis = Literal["given", "file_metadata", "replay", "live"]
 START_BASIS_LABELS: dict[StartBasis, tuple[str, str]] = {
     "given": ("起点给定", "start given"),
     "file_metadata": ("起点取自文件创建时间", "start = file creation time"),
-    "replay": ("回放，起点为回放开始时", "replay: start = replay start"),
+    "replay": ("文件回放，起点为开始回放时刻", "file replay, start = when the replay began"),
     "live": ("实时", "live"),
 }
 CellOf = Callable[[tuple[float, float]], str | None]  # (lon, lat) -> the unit grid cell's code, None outside
@@ -167,15 +167,16 @@ def _font(font: tuple[str, int] | None, size: int) -> ImageFont.FreeTypeFont:
 @functools.cache
 def cjk_font_file() -> tuple[str, int] | None:
     """(file, face index) of a font that draws Simplified Chinese: fontconfig's choice, else a known Debian path."""
-    found = _fontconfig_cjk_font() or next(((path, index) for path, index in KNOWN_CJK_FONTS if Path(path).is_file()),
-                                           None)
+    known = ((path, index) for path, index in KNOWN_CJK_FONTS if Path(path).is_file())
+    found = _fontconfig_cjk_font() or next(known, None)
     if found is None:
         log.warning("no CJK font found (Debian: apt-get install fonts-noto-cjk): evidence captions in ASCII only")
     return found
 
 
 def _fontconfig_cjk_font() -> tuple[str, int] | None:
-    """fontconfig's sans-serif for zh-cn when it covers Chinese (fc-match falls back to any font), else any that does."""
+    """fontconfig's sans-serif for zh-cn if it covers Chinese (fc-match falls back to any font), else any that does."""
+
     def run(*args: str) -> list[tuple[str, int]]:
         try:
             out = subprocess.run(args, capture_output=True, text=True, timeout=10, check=True).stdout
