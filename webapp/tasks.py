@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from config.base import ConfigFileError
 from config.sources import load_sources
 from config.vision import load_vision_config
 from dispatch.case.events import commit_and_publish
@@ -44,6 +45,7 @@ def start_vision_worker(platform: Platform) -> threading.Event | None:
     if sources_file is None:
         return None
     from vision.detector import ModelUnavailableError
+    from vision.sources import SourceError
     from vision.worker import VisionWorker  # only a process that watches cameras loads the model stack
 
     def cell_of(lonlat: tuple[float, float]) -> str | None:
@@ -58,8 +60,8 @@ def start_vision_worker(platform: Platform) -> threading.Event | None:
             send=platform.detections.add, evidence_dir=platform.settings.path(platform.settings.worker.evidence_dir),
             timezone=ZoneInfo(platform.settings.calendar.timezone), cell_of=cell_of,
         )
-    except ModelUnavailableError as exc:  # the platform runs on without video analysis
-        log.error("vision worker not started: %s", exc)
+    except (ModelUnavailableError, ConfigFileError, FileNotFoundError, SourceError) as exc:
+        log.error("vision worker not started: %s", exc)  # the platform runs on without video analysis
         return None
     platform.bus.subscribe(worker.on_case_event)  # handled camera cases get a second look
     thread = threading.Thread(target=worker.run, args=(stop,), name="vision-worker", daemon=True,

@@ -179,3 +179,21 @@ def test_worker_analyses_a_truncated_file_and_says_it_ended_early(tmp_path: Path
     finally:
         client.close()
     assert health["ended"] is True and health["frames_read"] > 0 and "ended early" in health["last_error"]
+
+
+def test_the_platform_runs_on_when_its_worker_has_a_bad_zone_file(tmp_path: Path, caplog) -> None:
+    from tests.factories import make_settings
+    from webapp.platform import build_platform
+    from webapp.tasks import start_vision_worker
+
+    zone, problem = BAD_ZONES["self_intersecting"]
+    zones = write_zones(tmp_path / "zones.yaml", zone)
+    sources = {"sources": [source("cctv_street", shared_path(CLIP), zones)]}
+    (tmp_path / "sources.yaml").write_text(yaml.safe_dump(sources), encoding="utf-8")
+    platform = build_platform(make_settings(f"sqlite:///{tmp_path / 'p.sqlite3'}", tmp_path,
+                                            worker={"sources_file": str(tmp_path / "sources.yaml")}))
+    try:
+        assert start_vision_worker(platform) is None
+        assert f"vision worker not started: {zones}: " in caplog.text and problem in caplog.text
+    finally:
+        platform.engine.dispose()
