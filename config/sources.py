@@ -5,7 +5,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, model_validator
 
-from config.base import StrictModel
+from config.base import StrictModel, reading_settings_file
 from config.vision import InputShape
 
 LonLat = tuple[float, float]
@@ -64,7 +64,9 @@ class SourcesConfig(StrictModel):
 
 
 def load_sources(path: Path) -> SourcesConfig:
-    return SourcesConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    """The sources a worker runs; ConfigFileError names the file and the problem on one line."""
+    with reading_settings_file(path):
+        return SourcesConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
 
 
 class WorkerConfig(StrictModel):

@@ -2,10 +2,11 @@
 from pathlib import Path
 from typing import Literal
 
+import shapely
 import yaml
 from pydantic import Field, field_validator
 
-from config.base import StrictModel
+from config.base import ConfigFileError, StrictModel, reading_settings_file
 
 VISION_FILE = Path(__file__).resolve().parent / "vision.yaml"
 
@@ -187,6 +188,14 @@ class ZoneConfig(StrictModel):
     stationary_unit: Literal["box", "px"] = Field("box", description="tolerance as a fraction of box height, or pixels")
     requires_vending_signal: bool = Field(True, description="no_vending: a person needs a stall sign or vendor nearby")
 
+    @field_validator("polygon")
+    @classmethod
+    def polygon_is_simple(cls, polygon: list[Point]) -> list[Point]:
+        outline = shapely.Polygon(polygon)
+        if not outline.is_valid:  # a self-crossing outline has no inside to test points against
+            raise ValueError(f"polygon is not valid ({shapely.is_valid_reason(outline)})")
+        return polygon
+
     @field_validator("holes")
     @classmethod
     def holes_are_polygons(cls, holes: list[list[Point]]) -> list[list[Point]]:
@@ -203,7 +212,7 @@ class CameraZonesConfig(StrictModel):
 def _read_yaml(path: Path) -> dict:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: the top level must be a mapping")
+        raise ConfigFileError(path, "the top level must be a mapping")
     return data
 
 
@@ -231,7 +240,9 @@ def load_vision_config(path: Path = VISION_FILE, overrides: dict | None = None) 
 
 
 def load_zones(path: Path, vision: VisionConfig) -> CameraZonesConfig:
-    zones = CameraZonesConfig.model_validate(_read_yaml(path))
-    verify_zone_ids_unique(zones)
-    verify_zone_kinds_detected(zones, vision)
+    """The camera's zones; ConfigFileError names the file and the problem on one line."""
+    with reading_settings_file(path):
+        zones = CameraZonesConfig.model_validate(_read_yaml(path))
+        verify_zone_ids_unique(zones)
+        verify_zone_kinds_detected(zones, vision)
     return zones

@@ -1,20 +1,26 @@
 """`python -m vision analyze`: run the pipeline over a video file or an image folder, write events and evidence."""
 import argparse
+import datetime as dt
 import json
+import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from tqdm import tqdm
 
+import config as settings
+from config.base import ConfigFileError
 from config.vision import VisionConfig, load_vision_config, load_zones
 from vision.detector import Detector, ModelUnavailableError, load_detector
 from vision.events import ViolationEvent
-from vision.evidence import EvidenceWriter
+from vision.evidence import CaptionContext, EvidenceWriter
 from vision.pipeline import AnalysisReport, Pipeline
-from vision.sources import FrameSource, ImageFolderSource, VideoFileSource
+from vision.sources import FrameSource, ImageFolderSource, SourceError, VideoFileSource
 from vision.zones import Zone
 
 EVENTS_FILE = "events.json"
 EVIDENCE_DIR = "evidence"
+UTC = ZoneInfo("UTC")
 
 
 def open_media(path: Path, *, source_id: str, analysis_fps: float) -> FrameSource:
@@ -22,6 +28,16 @@ def open_media(path: Path, *, source_id: str, analysis_fps: float) -> FrameSourc
     if path.is_dir():
         return ImageFolderSource(path, source_id=source_id, fps_assumed=analysis_fps)
     return VideoFileSource(path, source_id=source_id, analysis_fps=analysis_fps)
+
+
+def caption_context(source: FrameSource, *, timezone: ZoneInfo, start: dt.datetime | None) -> CaptionContext:
+    """Wall-clock time of media time zero: `start` when given (naive: in `timezone`), else the file's creation time."""
+    if start is not None:
+        aware = start if start.tzinfo is not None else start.replace(tzinfo=timezone)
+        return CaptionContext(timezone=timezone, media_start=aware, start_basis="given")
+    if isinstance(source, VideoFileSource) and source.creation_time is not None:
+        return CaptionContext(timezone=timezone, media_start=source.creation_time, start_basis="file_metadata")
+    return CaptionContext(timezone=timezone)
 
 
 def analyze(
@@ -32,24 +48,32 @@ def analyze(
     config: VisionConfig | None = None,
     detector: Detector | None = None,
     show_progress: bool = False,
+    timezone: ZoneInfo = UTC,
+    start: dt.datetime | None = None,
 ) -> tuple[AnalysisReport, list[ViolationEvent]]:
-    """Analyse `media`, writing out_dir/events.json and out_dir/evidence/*.jpg; the report and every event."""
+    """Analyse `media`, writing out_dir/events.json and out_dir/evidence/*.jpg; the report and every event.
+
+    Bad input fails before the model loads: ConfigFileError (the zone file), FileNotFoundError or SourceError
+    (the media); a file that ends early is analysed as far as it goes (`report.ended_early` says so)."""
     config = config or load_vision_config()
-    detector = detector or load_detector(config.detector)
     camera = load_zones(zones_file, config) if zones_file is not None else None
     source_id = camera.source_id if camera is not None else media.stem
     zones = [Zone.from_config(zone) for zone in camera.zones] if camera is not None else []
-    pipeline = Pipeline(
-        source_id=source_id,
-        detector=detector,
-        zones=zones,
-        config=config,
-        evidence=EvidenceWriter(out_dir / EVIDENCE_DIR, config.evidence),
-    )
     source = open_media(media, source_id=source_id, analysis_fps=config.analysis_fps)
-    events: list[ViolationEvent] = []
-    with tqdm(desc=source_id, unit="frame", disable=not show_progress) as progress:
-        report = pipeline.run(source, events.append, on_frame=lambda _frame: progress.update())
+    with source:
+        detector = detector or load_detector(config.detector)
+        pipeline = Pipeline(
+            source_id=source_id,
+            detector=detector,
+            zones=zones,
+            config=config,
+            evidence=EvidenceWriter(out_dir / EVIDENCE_DIR, config.evidence,
+                                    caption_context(source, timezone=timezone, start=start)),
+        )
+        events: list[ViolationEvent] = []
+        # disable=None: no bar where stderr is not a terminal, so it holds only what went wrong
+        with tqdm(desc=source_id, unit="frame", disable=None if show_progress else True) as progress:
+            report = pipeline.run(source, events.append, on_frame=lambda _frame: progress.update())
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / EVENTS_FILE).write_text(
         json.dumps([event.to_dict() for event in events], ensure_ascii=False, indent=2), encoding="utf-8"
@@ -71,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--out", type=Path, required=True, help="folder for events.json and evidence/")
     command.add_argument("--rate", type=float, help="analysed frames per second of media time")
     command.add_argument("--config", type=Path, help="vision settings (default: config/vision.yaml)")
+    command.add_argument(
+        "--start", type=dt.datetime.fromisoformat,
+        help="wall-clock time of the media's first frame, ISO 8601 (without a zone: the bureau's, calendar.timezone); "
+             "default: a video's creation_time tag, else captions give media time only",
+    )
     args = parser.parse_args(argv)
 
     overrides: dict = {}
@@ -81,10 +110,14 @@ def main(argv: list[str] | None = None) -> int:
     config = load_vision_config(args.config, overrides) if args.config else load_vision_config(overrides=overrides)
     try:
         report, _events = analyze(
-            args.media, out_dir=args.out, zones_file=args.zones, config=config, show_progress=True
+            args.media, out_dir=args.out, zones_file=args.zones, config=config, show_progress=True,
+            timezone=ZoneInfo(settings.load().calendar.timezone), start=args.start,
         )
-    except ModelUnavailableError as exc:
+    except (ModelUnavailableError, ConfigFileError, FileNotFoundError, SourceError) as exc:
         parser.exit(2, f"error: {exc}\n")
     print(report.summary())
     print(f"written: {args.out / EVENTS_FILE}, {args.out / EVIDENCE_DIR}/")
+    if report.ended_early is not None:
+        print(f"error: {report.ended_early}", file=sys.stderr)
+        return 2
     return 0

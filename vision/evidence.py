@@ -1,23 +1,60 @@
-"""Annotated evidence photos: box, zone, track id, camera id and media time drawn on the frame."""
-from dataclasses import replace
+"""Evidence photos: the zone and the object's box drawn on the frame, the caption in a band added below it."""
+import datetime as dt
+import functools
+import logging
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from config.vision import EvidenceConfig
 from vision.events import ViolationEvent
 from vision.zones import Zone
 
+log = logging.getLogger(__name__)
+
 BOX_COLOUR = (0, 0, 255)  # BGR red
 ZONE_COLOUR = (255, 160, 0)  # BGR light blue
-TEXT_COLOUR = (255, 255, 255)
+TEXT_COLOUR = (255, 255, 255)  # RGB: the band is drawn by Pillow
+BAND_COLOUR = (0, 0, 0)
 PHOTOS_PER_EVENT = 2  # enforcement needs two photos some time apart
+MIN_LINE_PX = 2  # a 1 px line vanishes in JPEG and on a phone screen
+MIN_FONT_PX = 10
+FONT_PX_PER_WIDTH = 1 / 40  # a 640 px wide frame: 16 px text
+LINE_SPACING = 1.35
+SEPARATOR = " | "
+# Where fontconfig is missing: Debian's fonts-noto-cjk and fonts-wqy-microhei.
+KNOWN_CJK_FONTS = (
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2),  # face 2: Simplified Chinese
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+)
+RULE_LABELS = {"illegal_parking": ("机动车违停", "illegal parking"), "street_vending": ("占道经营", "street vending")}
+# Where the wall-clock time of media time zero came from.
+StartBasis = Literal["given", "file_metadata", "replay", "live"]
+START_BASIS_LABELS: dict[StartBasis, tuple[str, str]] = {
+    "given": ("起点给定", "start given"),
+    "file_metadata": ("起点取自文件创建时间", "start = file creation time"),
+    "replay": ("文件回放，起点为开始回放时刻", "file replay, start = when the replay began"),
+    "live": ("实时", "live"),
+}
+CellOf = Callable[[tuple[float, float]], str | None]  # (lon, lat) -> the unit grid cell's code, None outside
 
 
-def _media_time(seconds: float) -> str:
-    minutes, rest = divmod(seconds, 60)
-    return f"{int(minutes):02d}:{rest:06.3f}"
+@dataclass(frozen=True)
+class CaptionContext:
+    """What a caption needs besides the event: the bureau's time zone, the wall-clock time of media time zero and
+    where it came from (None: unknown, the caption gives media time), and the cell of a located event."""
+
+    timezone: ZoneInfo = ZoneInfo("UTC")
+    media_start: dt.datetime | None = None  # timezone-aware
+    start_basis: StartBasis = "given"
+    cell_of: CellOf | None = None
 
 
 class EvidenceWriter:
@@ -27,9 +64,10 @@ class EvidenceWriter:
     the end event carries every path written.
     """
 
-    def __init__(self, out_dir: Path, config: EvidenceConfig) -> None:
+    def __init__(self, out_dir: Path, config: EvidenceConfig, caption: CaptionContext = CaptionContext()) -> None:
         self.out_dir = out_dir
         self.config = config
+        self.caption = caption
         self._paths: dict[str, tuple[str, ...]] = {}
 
     def attach(self, event: ViolationEvent, image: np.ndarray, zone: Zone) -> ViolationEvent:
@@ -43,7 +81,7 @@ class EvidenceWriter:
         return replace(event, evidence_paths=paths)
 
     def _write(self, event: ViolationEvent, image: np.ndarray, zone: Zone, *, number: int) -> Path:
-        annotated = draw_evidence(image, event, zone)
+        annotated = draw_evidence(image, event, zone, self.caption)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         safe_id = event.event_id.replace(":", "_").replace("#", "-")
         path = self.out_dir / f"{safe_id}_{number}.jpg"
@@ -52,24 +90,108 @@ class EvidenceWriter:
         return path
 
 
-def draw_evidence(image: np.ndarray, event: ViolationEvent, zone: Zone) -> np.ndarray:
-    """A copy of `image` with the zone, the object's box and a caption."""
+def line_thickness(image_shape: tuple[int, ...]) -> int:
+    """Box and zone lines: 2 px per 1000 px of the frame's longer side, never under MIN_LINE_PX."""
+    return max(MIN_LINE_PX, round(2 * max(image_shape[:2]) / 1000))
+
+
+def draw_evidence(
+    image: np.ndarray, event: ViolationEvent, zone: Zone, context: CaptionContext = CaptionContext()
+) -> np.ndarray:
+    """The frame with the zone and the object's box drawn on it, taller by a caption band below it."""
     annotated = image.copy()
-    scale = max(image.shape[:2]) / 1000  # line widths and text follow the frame size
-    thickness = max(1, round(2 * scale))
+    thickness = line_thickness(image.shape)
     if len(zone.outline):  # a zone drawn on the map has no outline in the image
         cv2.polylines(annotated, [zone.outline], isClosed=True, color=ZONE_COLOUR, thickness=thickness)
     x1, y1, x2, y2 = (round(v) for v in event.box_xyxy)
     cv2.rectangle(annotated, (x1, y1), (x2, y2), BOX_COLOUR, thickness)
-    tracks = ",".join(str(t) for t in event.track_ids) or "-"
-    font_scale = 0.5 * scale + 0.2
-    label_at = (x1, max(0, y1 - 4))
-    cv2.putText(annotated, f"#{tracks}", label_at, cv2.FONT_HERSHEY_SIMPLEX, font_scale, BOX_COLOUR, thickness)
-    caption = (
-        f"{event.source_id}  t={_media_time(event.last_seen_s)}  {event.rule} {event.category}  "
-        f"zone {event.zone_id}  dwell {event.dwell_s:.1f}s"
-    )
-    height = round(24 * scale + 10)
-    cv2.rectangle(annotated, (0, 0), (annotated.shape[1], height), (0, 0, 0), thickness=-1)
-    cv2.putText(annotated, caption, (5, height - 7), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * scale + 0.15, TEXT_COLOUR, 1)
-    return annotated
+    font = cjk_font_file()
+    band = caption_band(caption_lines(event, context, chinese=font is not None), width=image.shape[1], font=font)
+    return np.vstack([annotated, band])
+
+
+def caption_lines(event: ViolationEvent, context: CaptionContext, *, chinese: bool = True) -> list[str]:
+    """The caption: when (local time in the bureau's zone, else media time), what, where (camera, zone, cell)."""
+
+    def label(zh: str, en: str) -> str:
+        return f"{zh} {en}" if chinese else en
+
+    media = label("视频时间", "media time") + f" {_media_time(event.last_seen_s)}"
+    stay = [label("停留", "dwell") + f" {event.dwell_s:.1f} s",
+            label("目标", "track") + f" #{','.join(str(t) for t in event.track_ids) or '-'}"]
+    if context.media_start is None:
+        lines = [[media, *stay], [label("实际时间未知", "wall-clock time unknown")]]
+    else:
+        local = (context.media_start + dt.timedelta(seconds=event.last_seen_s)).astimezone(context.timezone)
+        basis = label(*START_BASIS_LABELS[context.start_basis])
+        lines = [[f"{local:%Y-%m-%d %H:%M:%S} {context.timezone.key}", *stay],
+                 # a live stream's media time is only the time since it connected
+                 [basis] if context.start_basis == "live" else [media, basis]]
+    lines.append([label("摄像头", "camera") + f" {event.source_id}", label("区域", "zone") + f" {event.zone_id}",
+                  label(*RULE_LABELS[event.rule]) + f" {event.category}"])
+    if event.location is not None:
+        lon, lat = event.location
+        place = [f"lon {lon:.6f}, lat {lat:.6f} (WGS-84)"]
+        if context.cell_of is not None:
+            place.insert(0, label("网格", "cell") + f" {context.cell_of(event.location) or '-'}")
+        lines.append(place)
+    text = [SEPARATOR.join(parts) for parts in lines]
+    # Without a CJK font, ids and values in Chinese show as "?" rather than as empty boxes.
+    return text if chinese else [line.encode("ascii", "replace").decode() for line in text]
+
+
+def caption_band(lines: list[str], *, width: int, font: tuple[str, int] | None) -> np.ndarray:
+    """A BGR band `width` wide with `lines` in white on black, the text shrunk until the widest line fits."""
+    size = max(MIN_FONT_PX, round(width * FONT_PX_PER_WIDTH))
+    margin = max(2, size // 2)
+    widest = max(_font(font, size).getlength(line) for line in lines)
+    if widest > width - 2 * margin:
+        size = max(MIN_FONT_PX, int(size * (width - 2 * margin) / widest))
+    face = _font(font, size)
+    step = round(size * LINE_SPACING)
+    band = Image.new("RGB", (width, 2 * margin + step * len(lines)), BAND_COLOUR)
+    draw = ImageDraw.Draw(band)
+    for row, line in enumerate(lines):
+        draw.text((margin, margin + row * step), line, font=face, fill=TEXT_COLOUR)
+    return cv2.cvtColor(np.asarray(band), cv2.COLOR_RGB2BGR)
+
+
+@functools.cache
+def _font(font: tuple[str, int] | None, size: int) -> ImageFont.FreeTypeFont:
+    if font is None:
+        return ImageFont.load_default(size=size)  # Latin only
+    path, index = font
+    return ImageFont.truetype(path, size=size, index=index)
+
+
+@functools.cache
+def cjk_font_file() -> tuple[str, int] | None:
+    """(file, face index) of a font that draws Simplified Chinese: fontconfig's choice, else a known Debian path."""
+    known = ((path, index) for path, index in KNOWN_CJK_FONTS if Path(path).is_file())
+    found = _fontconfig_cjk_font() or next(known, None)
+    if found is None:
+        log.warning("no CJK font found (Debian: apt-get install fonts-noto-cjk): evidence captions in ASCII only")
+    return found
+
+
+def _fontconfig_cjk_font() -> tuple[str, int] | None:
+    """fontconfig's sans-serif for zh-cn if it covers Chinese (fc-match falls back to any font), else any that does."""
+
+    def run(*args: str) -> list[tuple[str, int]]:
+        try:
+            out = subprocess.run(args, capture_output=True, text=True, timeout=10, check=True).stdout
+        except (OSError, subprocess.SubprocessError):
+            return []
+        faces = (line.rsplit("|", 1) for line in out.splitlines() if "|" in line)
+        return [(path, int(index)) for path, index in faces if index.isdigit()]
+
+    covering = run("fc-list", ":lang=zh-cn", "--format=%{file}|%{index}\n")
+    preferred = run("fc-match", "--format=%{file}|%{index}\n", "sans-serif:lang=zh-cn")
+    if preferred and preferred[0] in covering:
+        return preferred[0]
+    return min(covering) if covering else None
+
+
+def _media_time(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes):02d}:{rest:06.3f}"

@@ -34,6 +34,7 @@ class AnalysisReport:
     tracks: int = 0
     events_by_rule: Counter[str] = field(default_factory=Counter)  # events started (each has one start)
     seconds: float = 0.0
+    ended_early: str | None = None  # the source ended before its media did (a truncated file): what was read
 
     @property
     def events(self) -> int:
@@ -160,6 +161,7 @@ class Pipeline:
                     on_frame(frame)
         for event in self.finish():
             publish(event)
+        self.report.ended_early = source.ended_early
         return self.report
 
     def _complete(self, event: ViolationEvent, image: np.ndarray) -> ViolationEvent:
@@ -171,10 +173,10 @@ class Pipeline:
             x1, y1, x2, y2 = (float(v) for v in box)
             event = replace(event, box_xyxy=(x1, y1, x2, y2), ground_point_px=((x1 + x2) / 2, y2))
             zone = zone.moved(to_image)
+        if self.locate is not None:  # before the photo: its caption gives the place
+            event = replace(event, location=self.locate(event.ground_point_px))
         if self.evidence is not None:
             event = self.evidence.attach(event, image, zone)
-        if self.locate is not None:
-            event = replace(event, location=self.locate(event.ground_point_px))
         return event
 
     def _count(self, events: list[ViolationEvent]) -> None:

@@ -5,6 +5,7 @@
             ...  # frame.image (BGR), frame.timestamp_s, frame.index, frame.source_id
 """
 import bisect
+import datetime as dt
 import math
 import threading
 from abc import ABC, abstractmethod
@@ -26,6 +27,10 @@ FPS_WINDOW_S = 5.0
 # Media timestamps come from rounded pts: a frame 1 ms early still fills its slot.
 SLOT_TOLERANCE_S = 0.001
 STREAM_TUNING_KEYS = ("backoff_initial_s", "backoff_max_s", "open_timeout_s", "read_timeout_s")
+# A file whose index gives no frame count: its last frame may end this many frame periods before its stated
+# duration (rounding of the last frame's length) before it counts as cut short.
+EARLY_END_FRAMES = 2
+UNSET_YEAR = 1970  # a container's creation_time in this year or before was never set
 # One FFmpeg thread per decoder costs a third less CPU per frame than one per core (bench/README.md); many
 # sources share the cores anyway. 0: FFmpeg's choice, for a single high-resolution source wanting low latency.
 DEFAULT_DECODER_THREADS = 1
@@ -43,7 +48,7 @@ def decoder_params(decoder_threads: int) -> list[int]:
 
 
 class SourceError(Exception):
-    """A source exists but cannot be decoded."""
+    """A source exists but cannot be decoded; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,7 @@ class FrameSource(ABC):
         self._health = SourceHealth()
         self._health_lock = threading.Lock()
         self._frame_times: deque[float] = deque()
+        self.ended_early: str | None = None  # why the source ended before its media did (a truncated file)
 
     @property
     def health(self) -> SourceHealth:
@@ -173,15 +179,18 @@ class VideoFileSource(FrameSource):
         super().__init__(source_id)
         self.path = Path(path)
         if not self.path.is_file():
-            raise FileNotFoundError(f"video file not found: {self.path}")
+            raise FileNotFoundError(f"{self.path}: no such video file")
         checked_decoder_threads(decoder_threads)
         self._selector = _FrameSelector(analysis_fps)
         try:
             self._container: av.container.InputContainer | None = av.open(str(self.path))
             self._stream = self._container.streams.video[0]
-        except (av.error.FFmpegError, IndexError) as exc:
+        except av.error.FFmpegError as exc:
             self.close()
-            raise SourceError(f"cannot decode video file {self.path}: {exc}") from exc
+            raise SourceError(f"{self.path}: not a video file FFmpeg can read ({exc.strerror})") from exc
+        except IndexError as exc:
+            self.close()
+            raise SourceError(f"{self.path}: the file has no video stream") from exc
         context = self._stream.codec_context
         context.thread_count = decoder_threads
         context.thread_type = "AUTO" if decoder_threads != 1 else "NONE"
@@ -190,7 +199,10 @@ class VideoFileSource(FrameSource):
         self._display = _DisplayIndex()
         self._start_pts = self._stream.start_time or 0
         self._time_base = float(self._stream.time_base or 0)
+        self.creation_time = _creation_time(self._container.metadata)
         self.frames_decoded = 0  # what the decoder gave out; the frames it dropped unread are not among them
+        self.frames_read = 0  # frames demuxed from the file, decoded or not
+        self._last_pts: int | None = None
         self._set_health(connected=True)
 
     def read(self) -> Frame | None:
@@ -219,9 +231,12 @@ class VideoFileSource(FrameSource):
                 return None
             packet = next(self._packets, None)
             if packet is None:
+                self._check_complete()
                 return None
             if packet.pts is not None:
                 self._display.add(packet.pts)
+                self.frames_read += 1
+                self._last_pts = packet.pts if self._last_pts is None else max(self._last_pts, packet.pts)
             # Not due yet: the decoder may drop it if no other frame refers to it (it decodes it otherwise).
             unwanted = packet.pts is not None and self._selector.before_next(self._seconds(packet.pts))
             self._stream.codec_context.skip_frame = "NONREF" if unwanted else "DEFAULT"
@@ -236,6 +251,34 @@ class VideoFileSource(FrameSource):
 
     def _seconds(self, pts: int) -> float:
         return (pts - self._start_pts) * self._time_base
+
+    def _check_complete(self) -> None:
+        """At the end of the packets: set `ended_early` when the file's index promised more (a truncated file)."""
+        stated_frames = self._stream.frames
+        stated_s = float(self._stream.duration * self._time_base) if self._stream.duration else None
+        last_s = self._seconds(self._last_pts) if self._last_pts is not None else 0.0
+        if stated_frames:
+            short = self.frames_read < stated_frames
+        else:
+            period_s = 1 / float(self._stream.average_rate) if self._stream.average_rate else 0.0
+            short = stated_s is not None and last_s + EARLY_END_FRAMES * period_s < stated_s
+        if short:
+            of_frames = f" of {stated_frames}" if stated_frames else ""
+            of_seconds = f" of {stated_s:.1f} s" if stated_s else ""
+            self.ended_early = (f"{self.path}: the file ended early: {self.frames_read}{of_frames} frames read "
+                                f"(media time {last_s:.1f} s{of_seconds})")
+            self._set_health(last_error=self.ended_early)
+
+
+def _creation_time(metadata: Mapping[str, str]) -> dt.datetime | None:
+    """The container's creation_time tag (UTC when it gives no zone); None when absent or unreadable."""
+    try:
+        stamp = dt.datetime.fromisoformat(metadata["creation_time"])
+    except (KeyError, ValueError):
+        return None
+    if stamp.year <= UNSET_YEAR:  # a zero tag: the MP4 epoch (1904) or the Unix one
+        return None
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=dt.timezone.utc)
 
 
 class ImageFolderSource(FrameSource):
@@ -252,10 +295,10 @@ class ImageFolderSource(FrameSource):
         super().__init__(source_id)
         self.folder = Path(folder)
         if not self.folder.is_dir():
-            raise FileNotFoundError(f"image folder not found: {self.folder}")
+            raise FileNotFoundError(f"{self.folder}: no such folder")
         self.paths = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.paths:
-            raise SourceError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {self.folder}")
+            raise SourceError(f"{self.folder}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in the folder")
         if timestamps is not None and len(timestamps) != len(self.paths):
             raise ValueError(f"{len(timestamps)} timestamps for {len(self.paths)} images in {self.folder}")
         if fps_assumed <= 0:
@@ -274,7 +317,7 @@ class ImageFolderSource(FrameSource):
         self._index += 1
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
-            raise SourceError(f"cannot decode image {path}")
+            raise SourceError(f"{path}: not an image OpenCV can read")
         self._count_frame()
         return Frame(image=image, timestamp_s=self._timestamps[index], index=index, source_id=self.source_id)
 

@@ -7,14 +7,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from config.base import ConfigFileError
 from config.sources import SourceConfig
 from config.vision import VisionConfig, ZoneConfig, load_zones
 from vision.detections import Detections
 from vision.detector import Detector, load_detector
 from vision.drone import TelemetryMapper
 from vision.events import ViolationEvent
-from vision.evidence import EvidenceWriter
+from vision.evidence import CaptionContext, CellOf, EvidenceWriter
 from vision.fast.detector import OpenVinoDetector
 from vision.feeds import Captured, FeedItem, SourceEnded, SourceFailed, SourceFeed
 from vision.gate import MotionGate
@@ -88,12 +90,22 @@ class VisionWorker:
         self, *, sources: list[SourceConfig], vision: VisionConfig, send: Send, evidence_dir: Path,
         detectors: dict[str, Detector | OpenVinoDetector] | None = None,
         open_source: OpenSource = open_source, on_frame: OnFrame | None = None,
+        timezone: ZoneInfo = ZoneInfo("UTC"), cell_of: CellOf | None = None,
     ) -> None:
         self.vision, self.send, self.evidence_dir = vision, send, evidence_dir
         self.detectors = detectors if detectors is not None else {}
         self.open_source, self.on_frame = open_source, on_frame
+        self.timezone, self.cell_of = timezone, cell_of  # for the evidence captions
         self.arrived = threading.Event()  # a source's feed put a frame (or its end)
-        self.runs = [self._start(source) for source in sources]
+        self.ended_early: list[str] = []  # sources that ended before their media did: what was read of each
+        self.runs: list[SourceRun] = []
+        try:
+            for source in sources:
+                self.runs.append(self._start(source))
+        except BaseException:  # a bad source: no reading thread of the good ones before it outlives the worker
+            for run in self.runs:
+                run.feed.close()
+            raise
         self.rechecks: queue.SimpleQueue[str] = queue.SimpleQueue()
 
     def _detector(self, model: str | None) -> Detector | OpenVinoDetector:
@@ -107,16 +119,20 @@ class VisionWorker:
     def _start(self, config: SourceConfig) -> SourceRun:
         zones_config = load_zones(Path(config.zones), self.vision)
         if zones_config.source_id != config.id:
-            raise ValueError(f"{config.zones} is for source '{zones_config.source_id}', not '{config.id}'")
+            raise ConfigFileError(config.zones, f"is for source '{zones_config.source_id}', not '{config.id}'")
         locate = ground_mapper(config)
         detector = self._detector(config.model)
         if config.input_shape == "rect" and not isinstance(detector, OpenVinoDetector):
             raise ValueError(f"source {config.id}: input_shape rect needs the openvino runtime (an OpenVINO IR "
                              f"on the CPU); its model runs on {type(detector).__name__}")
+        # Media time zero: now. A file is replayed as if live; a stream's frames are timed from its start.
+        media_start = dt.datetime.now(dt.timezone.utc)
+        caption = CaptionContext(timezone=self.timezone, media_start=media_start, cell_of=self.cell_of,
+                                 start_basis="live" if config.media == "stream" else "replay")
         pipeline = Pipeline(
             source_id=config.id, detector=detector,
             zones=[zone_of(zone, locate, config.id, stabilized=config.stabilize) for zone in zones_config.zones], config=self.vision,
-            evidence=EvidenceWriter(self.evidence_dir / config.id, self.vision.evidence), locate=locate,
+            evidence=EvidenceWriter(self.evidence_dir / config.id, self.vision.evidence, caption), locate=locate,
             motion=EgoMotion(self.vision.motion) if config.stabilize else None,
             # Only a fixed camera is motion-gated: a drone's picture and its ground mapping move with it.
             gate=MotionGate(self.vision.gate) if self.vision.gate.enabled and config.kind == "camera" else None,
@@ -127,8 +143,7 @@ class VisionWorker:
                               "decoder_threads": self.vision.streams.decoder_threads})
         feed = SourceFeed(source, queue.Queue(maxsize=self.vision.streams.read_ahead),
                           drop_when_full=self.vision.streams.drop_when_full, arrived=self.arrived).start()
-        return SourceRun(config=config, source=source, feed=feed, pipeline=pipeline,
-                         media_start=dt.datetime.now(dt.timezone.utc))
+        return SourceRun(config=config, source=source, feed=feed, pipeline=pipeline, media_start=media_start)
 
     def _hand_over(self, run: SourceRun, events: list[ViolationEvent]) -> None:
         for event in events:
@@ -168,6 +183,8 @@ class VisionWorker:
             if isinstance(item, SourceEnded):
                 self._hand_over(run, run.pipeline.finish())
                 run.feed.close()
+                if run.source.ended_early is not None:  # analysed as far as it went; its health says so too
+                    self.ended_early.append(run.source.ended_early)
                 if run.config.loop:  # a demo feed starts again as a new stream of events
                     self.runs[index] = self._start(run.config)
                 else:

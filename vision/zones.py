@@ -21,9 +21,7 @@ class Zone:
 
     @classmethod
     def from_config(cls, config: ZoneConfig) -> "Zone":
-        outline = shapely.Polygon(config.polygon)
-        if not outline.is_valid:
-            raise ValueError(f"zone {config.id!r}: polygon is not valid ({shapely.is_valid_reason(outline)})")
+        outline = shapely.Polygon(config.polygon)  # valid: ZoneConfig checks it
         # Holes may touch or overlap (neighbouring parking bays): subtract their union.
         shape = outline.difference(shapely.union_all([shapely.Polygon(hole) for hole in config.holes]))
         shapely.prepare(shape)

@@ -73,7 +73,8 @@ def serve(host: str | None, port: int | None) -> None:
     if start_vision_worker(platform) is not None:
         click.echo(f"Vision worker running the sources in {platform.settings.worker.sources_file}")
     elif platform.settings.worker.sources_file is not None:
-        click.echo("Vision worker NOT running: no model available (see the log above); the platform runs without it")
+        click.echo("Vision worker NOT running (no model, or a bad source: see the log above); "
+                   "the platform runs without it")
     # FlaskGroup marks the process as "run from the CLI", which makes app.run() a no-op; this command *is* the server.
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     socketio.run(current_app, host=host, port=port, allow_unsafe_werkzeug=True)

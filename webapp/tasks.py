@@ -2,9 +2,11 @@
 import logging
 import threading
 import time
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from config.base import ConfigFileError
 from config.sources import load_sources
 from config.vision import load_vision_config
 from dispatch.case.events import commit_and_publish
@@ -43,16 +45,23 @@ def start_vision_worker(platform: Platform) -> threading.Event | None:
     if sources_file is None:
         return None
     from vision.detector import ModelUnavailableError
+    from vision.sources import SourceError
     from vision.worker import VisionWorker  # only a process that watches cameras loads the model stack
+
+    def cell_of(lonlat: tuple[float, float]) -> str | None:
+        """The evidence caption's cell, from the grid as it is now (a rebuilt grid replaces ctx.grid)."""
+        grid = platform.ctx.grid
+        return grid.locate_one(*lonlat) if grid is not None else None
 
     stop = threading.Event()
     try:
         worker = VisionWorker(
             sources=load_sources(platform.settings.path(sources_file)).sources, vision=load_vision_config(),
             send=platform.detections.add, evidence_dir=platform.settings.path(platform.settings.worker.evidence_dir),
+            timezone=ZoneInfo(platform.settings.calendar.timezone), cell_of=cell_of,
         )
-    except ModelUnavailableError as exc:  # the platform runs on without video analysis
-        log.error("vision worker not started: %s", exc)
+    except (ModelUnavailableError, ConfigFileError, FileNotFoundError, SourceError) as exc:
+        log.error("vision worker not started: %s", exc)  # the platform runs on without video analysis
         return None
     platform.bus.subscribe(worker.on_case_event)  # handled camera cases get a second look
     thread = threading.Thread(target=worker.run, args=(stop,), name="vision-worker", daemon=True,

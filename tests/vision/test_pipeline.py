@@ -38,10 +38,10 @@ def test_two_photos_per_event_and_the_end_keeps_them(tmp_path: Path) -> None:
     assert first_update.evidence_paths[0] == start.evidence_paths[0] and len(first_update.evidence_paths) == 2
     assert later_update.evidence_paths == end.evidence_paths == first_update.evidence_paths
     photo = cv2.imread(end.evidence_paths[0])
-    assert photo.shape == image.shape
-    # The box is drawn in red on its left edge, the caption bar is black, the rest is untouched.
+    assert photo.shape[1:] == image.shape[1:] and photo.shape[0] > image.shape[0]  # a caption band below
+    # The box is drawn in red on its left edge, the caption band is black, the rest is untouched.
     assert int(photo[100, 100, 2]) - int(photo[100, 100, 0]) > 40
-    assert photo[2, 150].max() < 40 and abs(int(photo[180, 280].mean()) - 90) <= 3
+    assert photo[image.shape[0] + 1, 150].max() < 40 and abs(int(photo[180, 280].mean()) - 90) <= 3
 
 
 def test_to_dict_is_json_ready() -> None:

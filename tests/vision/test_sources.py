@@ -158,10 +158,10 @@ def test_single_image_from_bytes_and_path(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("kind", "name", "error", "message"),
     [
-        (VideoFileSource, "absent.mp4", FileNotFoundError, "video file not found: .*absent.mp4"),
-        (VideoFileSource, "notes.txt", SourceError, "cannot decode video file .*notes.txt"),
-        (ImageFolderSource, "absent", FileNotFoundError, "image folder not found: .*absent"),
-        (ImageFolderSource, "", SourceError, "no images .* in "),
+        (VideoFileSource, "absent.mp4", FileNotFoundError, "absent.mp4: no such video file"),
+        (VideoFileSource, "notes.txt", SourceError, "notes.txt: not a video file FFmpeg can read"),
+        (ImageFolderSource, "absent", FileNotFoundError, "absent: no such folder"),
+        (ImageFolderSource, "", SourceError, ": no images .* in the folder"),
         (SingleImageSource, "absent.jpg", FileNotFoundError, "image file not found: .*absent.jpg"),
         (SingleImageSource, "notes.txt", SourceError, "cannot decode image .*notes.txt"),
     ],
@@ -184,7 +184,7 @@ def test_unreadable_still_in_a_folder_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "00001.jpg").write_bytes(b"truncated")
     with ImageFolderSource(tmp_path, source_id="drone-1") as source:
         assert source.read() is not None
-        with pytest.raises(SourceError, match="cannot decode image .*00001.jpg"):
+        with pytest.raises(SourceError, match="00001.jpg: not an image OpenCV can read"):
             source.read()
 
 

@@ -56,7 +56,7 @@ def test_worker_without_redis_says_what_to_do(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     done = subprocess.run([sys.executable, "-m", "vision", "worker"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
-    assert done.returncode == 2 and "REDIS_URL" in done.stdout
+    assert done.returncode == 2 and "REDIS_URL" in done.stderr
 
 
 def test_worker_with_a_missing_model_says_so(tmp_path) -> None:
@@ -67,7 +67,7 @@ def test_worker_with_a_missing_model_says_so(tmp_path) -> None:
     env = {**os.environ, "REDIS_URL": REDIS_TEST_URL, "GRIDPATROL_SOURCES": str(sources), "YOLO_OFFLINE": "1"}
     done = subprocess.run([sys.executable, "-m", "vision", "worker"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
-    assert done.returncode == 2 and "no_model" in done.stdout
+    assert done.returncode == 2 and "no_model" in done.stderr
 
 
 def test_platform_runs_on_when_its_worker_has_no_model(tmp_path, caplog) -> None:
