@@ -1,7 +1,7 @@
 """The long-lived parts of one GridPatrol process: storage, the dispatch context, the bus."""
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -10,7 +10,7 @@ from dispatch.bus import Bus, make_bus
 from dispatch.calendar import WorkCalendar
 from dispatch.categories import CategoryTable
 from dispatch.context import DispatchContext
-from dispatch.db import make_engine, make_session_factory, migrate
+from dispatch.db import WRITER, make_engine, make_session_factory, migrate
 from dispatch.consumer import DetectionConsumer
 from dispatch.evidence_store import EvidenceStore
 from dispatch.streams import DetectionQueue, HealthBoard, make_detection_queue, make_health_board
@@ -18,6 +18,7 @@ from dispatch.squad.service import load_unit_grid
 from webapp.demo import seed_demo
 
 EXTENSION_KEY = "gridpatrol"
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -73,7 +74,8 @@ def current_platform() -> Platform:
 def db_session() -> Session:
     """The request's database session, opened on first use and closed on teardown."""
     if "db_session" not in g:
-        g.db_session = current_platform().sessions()
+        writes = request.method not in READING_METHODS
+        g.db_session = current_platform().sessions(**({"execution_options": WRITER} if writes else {}))
     return g.db_session
 
 
