@@ -49,11 +49,13 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets foreign keys switched on and a folder for its file."""
+def make_engine(url: str, connect_timeout_s: int | None = None) -> Engine:
+    """An engine; SQLite gets foreign keys switched on and a folder for its file, PostgreSQL a connect timeout."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_pre_ping=True)
+    connect_args = {"connect_timeout": connect_timeout_s} if url.startswith("postgresql") and connect_timeout_s else {}
+    # pool_pre_ping: a connection the server dropped (restart, failover) is replaced, so the pool recovers by itself.
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)

@@ -39,7 +39,7 @@ class Platform:
 
 def build_platform(settings: Settings) -> Platform:
     """Migrate the database, make sure a city grid exists, and wire the dispatch context."""
-    engine = make_engine(settings.database.url)
+    engine = make_engine(settings.database.url, settings.database.connect_timeout_s)
     migrate(engine)
     sessions = make_session_factory(engine)
     with sessions() as session:

@@ -1,6 +1,5 @@
 """A real multi-process deployment (webapp.deploy) on its own PostgreSQL database and the local Redis."""
 import json
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,13 +16,8 @@ from bench.load import (
     stop_listeners,
     write_city_config,
 )
+from tests.scale.servers import free_port
 from webapp.deploy import Child, Deployment, wait_healthy
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
