@@ -46,10 +46,10 @@ class Running:
 
 
 @contextmanager
-def start_running(database_url: str, redis_url: str, instance_dir: Path) -> Iterator[Running]:
+def start_running(database_url: str, redis_url: str, instance_dir: Path, merge_radius_m: float = 0) -> Iterator[Running]:
     """Two web processes on `database_url`; stopped (SIGTERM, then SIGKILL) however the test ends."""
     deployment = Deployment(database_url=database_url, redis_url=redis_url,
-                            config_file=str(write_city_config(instance_dir)), metrics_token="scale-test",
+                            config_file=str(write_city_config(instance_dir, merge_radius_m)), metrics_token="scale-test",
                             log_dir=instance_dir / "logs")
     try:
         # The first process migrates and seeds the demo city; the second starts on a built database.
