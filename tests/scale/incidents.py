@@ -5,15 +5,17 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
+import numpy as np
 import requests
 from sqlalchemy import create_engine, select
 
 from bench.load import squad_points
 from dispatch.ticket.models import Ticket
-from grid.geodesy import offset_m
+from grid.geodesy import haversine_m, offset_m
 
 TWIN_GAP_M = 20  # the second caller stands this far east of the first: well inside a 50 m merge radius
-EDGE_OFFSET_M = 115  # half the incidents sit 115 m east of a 250 m cell's centre: their twins are in the next cell
+CELL_M = 250  # the demo city's cell edge
+EDGE_OFFSET_M = 115  # half the incidents sit 115 m east of a cell's centre: their twins are in the next cell
 TIMEOUT_S = 30
 
 
@@ -44,7 +46,7 @@ class Incidents:
 
     def __post_init__(self) -> None:
         cells = [point for points in squad_points().values() for point in points]
-        self.points = random.Random(self.seed).sample(cells, self.count)
+        self.points = random.Random(self.seed).sample(with_east_neighbour(cells), self.count)
 
     def pairs(self, first: int = 0, last: int | None = None) -> list[tuple[Report, Report]]:
         """Both callers' reports of incidents first..last."""
@@ -61,6 +63,17 @@ class Incidents:
                 "text": f"人行道上有流动摊贩占道经营（事件 {incident}，来电 {caller}）", "address": f"浉河区测试路{incident}号",
                 "location": {"lon": point[0], "lat": point[1], "crs": "wgs84"}}
         return Report(external_id, incident, body)
+
+
+def with_east_neighbour(centres: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Cell centres whose cell has a neighbour to the east (so a twin across the edge is still in the city)."""
+    lons, lats = np.array([c[0] for c in centres]), np.array([c[1] for c in centres])
+    kept = []
+    for lon, lat in centres:
+        east = offset_m(lon, lat, CELL_M, 0)
+        if haversine_m(east[0], east[1], lons, lats).min() < CELL_M / 10:
+            kept.append((lon, lat))
+    return kept
 
 
 def post(http: requests.Session, url: str, report: Report) -> Answer:
