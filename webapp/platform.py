@@ -1,7 +1,7 @@
 """The long-lived parts of one GridPatrol process: storage, the dispatch context, the bus."""
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,9 +72,9 @@ def current_platform() -> Platform:
 
 
 def db_session() -> Session:
-    """The request's database session, opened on first use and closed on teardown."""
+    """The request's database session, opened on first use and closed on teardown; a writer for unsafe methods."""
     if "db_session" not in g:
-        writes = request.method not in READING_METHODS
+        writes = has_request_context() and request.method not in READING_METHODS
         g.db_session = current_platform().sessions(**({"execution_options": WRITER} if writes else {}))
     return g.db_session
 

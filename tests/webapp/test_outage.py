@@ -4,6 +4,7 @@ people), /healthz stays alive and says the database is down, /readyz refuses tra
 The outage is real: the test's own PostgreSQL database stops accepting connections and its sessions are cut off
 (what a failover or a restart does to the web processes), then it accepts them again."""
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -13,7 +14,9 @@ from dispatch.account.service import create_user, issue_token
 from dispatch.ticket.enums import TicketSource
 from tests.factories import DEMO_CENTRE_WGS84, make_settings, ticket_payload
 from tests.requirements import POSTGRES_ADMIN_URL
+from tests.scale.servers import free_port
 from webapp import create_app
+from webapp.metrics import redis_state
 
 PASSWORD = "pw-for-outage"
 
@@ -84,3 +87,9 @@ def test_an_outage_answers_503_and_recovers_without_a_restart(outage_app) -> Non
     assert post_ticket(client, token).status_code == 201
     assert client.get("/healthz").json["database"] == "up"
     assert client.get("/readyz").status_code == 200
+
+
+def test_readiness_says_when_the_configured_redis_does_not_answer(tmp_path) -> None:
+    nobody = make_settings(f"sqlite:///{tmp_path / 'r.sqlite3'}", tmp_path,
+                           redis={"url": f"redis://127.0.0.1:{free_port()}/0"}, database={"connect_timeout_s": 1})
+    assert redis_state(SimpleNamespace(settings=nobody)) == "down"
