@@ -43,7 +43,7 @@ def database_unavailable(error: SQLAlchemyError):
     if request.blueprint == "pages":
         language = pick_language(current_platform().settings.app.language)
         body = render_template("error.html", message=translate(language, "error.database_unavailable"),
-                               detail=translate(language, "error.retry_after", seconds=retry_after),
+                               detail=translate(language, "error.database_unavailable_detail", seconds=retry_after),
                                refresh_s=retry_after)
         response = current_app.make_response((body, 503))
     else:
