@@ -35,7 +35,7 @@ def discard_session() -> None:
 
 
 def database_unavailable(error: SQLAlchemyError):
-    """503 with Retry-After: a page for people, the API's error shape for programs. Nothing of the request is kept."""
+    """503 with Retry-After: a page for people, the API's error shape for programs (the request was not carried out)."""
     discard_session()
     reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or [error.__class__.__name__])[0]
     log.warning("database unavailable during %s %s: %s", request.method, request.path, reason)
@@ -47,10 +47,8 @@ def database_unavailable(error: SQLAlchemyError):
                                refresh_s=retry_after)
         response = current_app.make_response((body, 503))
     else:
-        response, _ = error_response(503, "Service Unavailable",
-                                     f"the database cannot be reached; nothing of this request was kept, "
-                                     f"try again in {retry_after} s")
-        response.status_code = 503
+        response = current_app.make_response(error_response(
+            503, "Service Unavailable", f"the database cannot be reached; send the request again in {retry_after} s"))
     response.headers["Retry-After"] = str(retry_after)
     return response
 
