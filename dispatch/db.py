@@ -83,8 +83,10 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
 def lock_keys(*, session: Session, keys: Iterable[int]) -> None:
     """Hold these lock keys until the transaction ends; another transaction asking for one of them waits.
 
-    PostgreSQL: advisory transaction locks, taken in sorted order so that two holders cannot deadlock. SQLite: a
-    writer (WRITER) already holds the database's only write lock, so nothing else can decide meanwhile.
+    PostgreSQL: advisory transaction locks, taken in sorted order, so two one-report transactions cannot deadlock (a
+    batch that commits every N rows holds its rows' keys until then; should it meet a deadlock, PostgreSQL fails one
+    side: a 503 to retry, or that row refused with the reason). SQLite: a writer (WRITER) already holds the
+    database's only write lock, so nothing else can decide meanwhile.
     """
     if session.get_bind().dialect.name != "postgresql":
         return

@@ -3,10 +3,10 @@ import hmac
 import os
 import time
 
+import redis
 from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-import redis
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
