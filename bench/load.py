@@ -421,13 +421,14 @@ def fresh_database() -> Iterator[str]:
         admin.dispose()
 
 
-def write_city_config(instance_dir: Path) -> Path:
-    """Settings for a load run: its own instance folder and channel; no merging, so every ticket opens its own case."""
+def write_city_config(instance_dir: Path, merge_radius_m: float = 0) -> Path:
+    """Settings for a load run: its own instance folder and channel; no merging (by default), so every ticket opens
+    its own case."""
     path = instance_dir / "city.yaml"
     instance_dir.mkdir(parents=True, exist_ok=True)
     # A case-events channel of its own: pub/sub channels are shared by every database number of a Redis server.
     channel = f"gridpatrol:case-events:load-{uuid.uuid4().hex[:8]}"
-    path.write_text(f"app:\n  instance_dir: {instance_dir}\ndispatch:\n  merge_radius_m: 0\n"
+    path.write_text(f"app:\n  instance_dir: {instance_dir}\ndispatch:\n  merge_radius_m: {merge_radius_m:g}\n"
                     f"redis:\n  events_channel: '{channel}'\n", encoding="utf-8")
     return path
 

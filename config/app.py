@@ -22,6 +22,8 @@ class AppConfig(StrictModel):
 
 class DatabaseConfig(StrictModel):
     url: str = Field("sqlite:///var/gridpatrol.sqlite3", description="SQLAlchemy URL; DATABASE_URL overrides")
+    connect_timeout_s: int = Field(5, ge=1, le=120, description="seconds to wait for PostgreSQL (and /readyz for Redis)")
+    retry_after_s: int = Field(10, ge=1, le=3600, description="Retry-After of a 503 while the database is away")
 
 
 class RedisConfig(StrictModel):

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatch.bus import Bus
 from dispatch.case.events import commit_and_publish
 from dispatch.context import DispatchContext
+from dispatch.db import WRITER
 from dispatch.detections import DetectionIn, RecheckIn, ingest_detection, ingest_recheck
 from dispatch.errors import InputError
 from dispatch.evidence_store import EvidenceStore
@@ -29,7 +30,7 @@ class DetectionConsumer:
 
     def handle(self, message_id: str, message: Message) -> None:
         try:
-            with self.sessions() as session:
+            with self.sessions(execution_options=WRITER) as session:
                 if message.get("type") == "recheck":
                     recheck = RecheckIn().load(message)
                     ingest_recheck(session=session, ctx=self.ctx, recheck=recheck,

@@ -1,14 +1,16 @@
 """Storage: the declarative base, UTC timestamps, engines, sessions and migrations."""
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+WRITER = {"gridpatrol_writer": True}  # execution options of a session that will write: sessions(execution_options=WRITER)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -47,15 +49,25 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets foreign keys switched on and a folder for its file."""
+def make_engine(url: str, connect_timeout_s: int | None = None) -> Engine:
+    """An engine; SQLite gets foreign keys switched on and a folder for its file, PostgreSQL a connect timeout."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, pool_pre_ping=True)
+    connect_args = {"connect_timeout": connect_timeout_s} if url.startswith("postgresql") and connect_timeout_s else {}
+    # pool_pre_ping: a connection the server dropped (restart, failover) is replaced, so the pool recovers by itself.
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_begin(connection) -> None:
+    # A writer takes SQLite's one write lock at its start (waiting up to busy_timeout): a deferred transaction that
+    # read first could neither write once another process had committed (SQLITE_BUSY, "database is locked") nor
+    # decide on what it read. Readers stay deferred, so they never wait.
+    writer = connection.get_execution_options().get("gridpatrol_writer", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:
@@ -66,6 +78,20 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def lock_keys(*, session: Session, keys: Iterable[int]) -> None:
+    """Hold these lock keys until the transaction ends; another transaction asking for one of them waits.
+
+    PostgreSQL: advisory transaction locks, taken in sorted order, so two one-report transactions cannot deadlock (a
+    batch that commits every N rows holds its rows' keys until then; should it meet a deadlock, PostgreSQL fails one
+    side: a 503 to retry, or that row refused with the reason). SQLite: a writer (WRITER) already holds the
+    database's only write lock, so nothing else can decide meanwhile.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

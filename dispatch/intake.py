@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from dispatch.case.enums import CaseAction
 from dispatch.case.models import Case, Evidence
-from dispatch.case.service import find_merge_target, merge_ticket, open_case
+from dispatch.case.service import find_merge_target, merge_area_keys, merge_ticket, open_case
 from dispatch.case.transitions import transition
 from dispatch.context import DispatchContext
-from dispatch.db import utcnow
+from dispatch.db import lock_keys, utcnow
 from dispatch.errors import InputError, NotFound
 from dispatch.squad.models import Cell
 from dispatch.ticket.enums import TicketStatus
@@ -101,6 +101,10 @@ def place_ticket(
     ticket.cell_code = cell_code
     target = None
     if ctx.config.merge_radius_m > 0:
+        # Two reports of one incident at the same instant: the second waits here until the first's case is
+        # committed, then finds it (each statement reads what is committed when it starts).
+        lock_keys(session=session, keys=merge_area_keys(category=ticket.category, lon=ticket.lon, lat=ticket.lat,
+                                                         radius_m=ctx.config.merge_radius_m))
         target = find_merge_target(
             session=session, category=ticket.category, lon=ticket.lon, lat=ticket.lat, at=ticket.received_at,
             radius_m=ctx.config.merge_radius_m, window_h=ctx.config.merge_window_h,

@@ -15,7 +15,7 @@ from dispatch.account.enums import Role
 from dispatch.account.service import create_user, issue_token
 from dispatch.address.demo import demo_addresses
 from dispatch.address.service import load_matcher, read_address_csv, store_addresses
-from dispatch.db import utcnow
+from dispatch.db import WRITER, utcnow
 from dispatch.errors import InputError
 from dispatch.hotline.batch import choose_profile, import_rows, read_rows, row_points, summary, write_report
 from dispatch.hotline.extent import add_extent_grid
@@ -226,7 +226,7 @@ def import_command(file: str, profile: str | None, source: str | None, report_pa
         name, chosen = choose_profile(config.profiles, rows, name=profile, source=source)
     except InputError as exc:
         raise click.BadParameter(exc.message, param_hint=exc.field) from exc
-    with platform.sessions() as session:
+    with platform.sessions(execution_options=WRITER) as session:
         if extent_cell_m is not None:
             lons, lats = row_points(rows, chosen)
             added = add_extent_grid(session=session, grid=platform.ctx.grid, lons=lons, lats=lats,

@@ -131,13 +131,13 @@ class Deployment:
 
 
 def wait_healthy(url: str, *, timeout_s: float = 90.0, process: subprocess.Popen | None = None) -> dict:
-    """Poll `url`/healthz until it answers 200 (bounded); fails early when `process` has exited."""
+    """Poll `url`/readyz until it answers 200 (bounded); fails early when `process` has exited."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"{url}: the process exited with {process.returncode} before it was healthy")
         try:
-            answer = requests.get(f"{url}/healthz", timeout=2)
+            answer = requests.get(f"{url}/readyz", timeout=2)
             if answer.status_code == 200:
                 return answer.json()
         except requests.RequestException:

@@ -1,11 +1,16 @@
-"""Domain errors and oversized bodies as JSON answers in flask-smorest's error shape."""
+"""Domain errors and oversized bodies as JSON answers in flask-smorest's error shape; a database outage as 503."""
+import logging
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, g, jsonify, render_template, request
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from dispatch.errors import InputError, NotFound, TransitionRefused
-from webapp.platform import db_session
+from webapp.i18n import pick_language, translate
+from webapp.platform import current_platform, db_session
+
+log = logging.getLogger(__name__)
 
 
 def error_response(code: int, status: str, message: str, field: str | None = None, *, key: str | None = None,
@@ -24,7 +29,40 @@ def rollback() -> None:
     db_session().rollback()
 
 
+def discard_session() -> None:
+    """The request's session after its connection failed: dropped without a word to the database."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        try:
+            session.close()
+        except SQLAlchemyError:
+            pass  # the connection is gone already; the pool replaces it
+
+
+def database_unavailable(error: SQLAlchemyError):
+    """503 with Retry-After: a page for people, the API's error shape for programs (the request was not carried out)."""
+    discard_session()
+    reason = (str(getattr(error, "orig", None) or error).strip().splitlines() or [error.__class__.__name__])[0]
+    log.warning("database unavailable during %s %s: %s", request.method, request.path, reason)
+    retry_after = current_platform().settings.database.retry_after_s
+    if request.blueprint == "pages":
+        language = pick_language(current_platform().settings.app.language)
+        body = render_template("error.html", message=translate(language, "error.database_unavailable"),
+                               detail=translate(language, "error.database_unavailable_detail", seconds=retry_after),
+                               refresh_s=retry_after)
+        response = current_app.make_response((body, 503))
+    else:
+        response = current_app.make_response(error_response(
+            503, "Service Unavailable", f"the database cannot be reached; send the request again in {retry_after} s"))
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
+    # A lost or refused connection (server down, restarting, failing over, SQLite locked past its timeout).
+    app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(InterfaceError, database_unavailable)
+
     @app.errorhandler(InputError)
     def input_error(error: InputError):
         rollback()

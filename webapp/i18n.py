@@ -193,6 +193,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "common.hours": "{n} 小时",
         "error.forbidden": "无权访问此页面",
         "error.back_home": "返回首页",
+        "error.database_unavailable": "数据库暂时无法连接",
+        "error.database_unavailable_detail": "平台会自动恢复，已提交成功的数据不会丢失。本页约 {seconds} 秒后自动重试。",
         "error.vendor_missing": "前端依赖未安装：找不到 node_modules/{path}。请在项目根目录运行 `make run` 或 `npm ci` 后重试。",
         # API refusals as the pages say them (webapp/errors.py keys; gp.js GP.errorText)
         "error.transition_refused": "案件当前为“{state}”，不能执行“{action}”（可能已被他人处理，请刷新）",
@@ -405,6 +407,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "common.hours": "{n} h",
         "error.forbidden": "You may not open this page",
         "error.back_home": "Back to start",
+        "error.database_unavailable": "The platform cannot reach its database",
+        "error.database_unavailable_detail": "It recovers by itself; nothing already accepted is lost. "
+                                             "This page tries again in about {seconds} s.",
         "error.vendor_missing": "Front-end packages are missing: node_modules/{path} not found. "
                                 "Run `make run` or `npm ci` in the project folder, then reload.",
         "error.transition_refused": "The case is “{state}”: it cannot be “{action}” (someone may have acted on it; reload)",

@@ -1,12 +1,14 @@
-"""Liveness and Prometheus metrics: what an operator's monitoring scrapes."""
+"""Liveness, readiness and Prometheus metrics: what an operator's monitoring and load balancer ask."""
 import hmac
 import os
 import time
 
+import redis
 from flask import Blueprint, Response, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from dispatch.case.enums import OPEN_STATUSES
 from dispatch.case.models import Case
@@ -49,12 +51,48 @@ class PlatformCollector:
         yield age
 
 
+def database_state(platform: Platform) -> str:
+    try:
+        with platform.sessions() as session:
+            session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        return "down"
+    return "up"
+
+
+def redis_state(platform: Platform) -> str:
+    url = platform.settings.redis.url
+    if url is None:
+        return "not configured"
+    timeout = platform.settings.database.connect_timeout_s
+    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        client.ping()
+    except redis.RedisError:
+        return "down"
+    finally:
+        client.close()
+    return "up"
+
+
 @blp.route("/healthz")
 def healthz():
-    """Liveness for load balancers: this process answers and reaches its database (it reveals nothing else)."""
-    with current_platform().sessions() as session:
-        session.execute(text("SELECT 1"))
-    return {"status": "ok", "pid": os.getpid()}
+    """Liveness: this process answers (200 even while the database is away: restarting it would not help).
+
+    It says whether the database answers; it reveals nothing else.
+    """
+    return {"status": "ok", "pid": os.getpid(), "database": database_state(current_platform())}
+
+
+@blp.route("/readyz")
+def readyz():
+    """Readiness: 200 when the database (and Redis, when configured) answer; else 503 with Retry-After."""
+    platform = current_platform()
+    state = {"database": database_state(platform), "redis": redis_state(platform)}
+    if "down" in state.values():
+        retry_after = str(platform.settings.database.retry_after_s)
+        return {"status": "unavailable", **state}, 503, {"Retry-After": retry_after}
+    return {"status": "ready", **state}
 
 
 def scraper_allowed() -> bool:

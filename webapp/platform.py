@@ -2,7 +2,7 @@
 import logging
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
@@ -12,7 +12,7 @@ from dispatch.bus import Bus, make_bus
 from dispatch.calendar import WorkCalendar
 from dispatch.categories import CategoryTable
 from dispatch.context import DispatchContext
-from dispatch.db import make_engine, make_session_factory, migrate
+from dispatch.db import WRITER, make_engine, make_session_factory, migrate
 from dispatch.consumer import DetectionConsumer
 from dispatch.evidence_store import EvidenceStore
 from dispatch.streams import DetectionQueue, HealthBoard, make_detection_queue, make_health_board
@@ -23,6 +23,7 @@ from webapp.demo import seed_demo
 
 EXTENSION_KEY = "gridpatrol"
 log = logging.getLogger(__name__)
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Platform:
 
 def build_platform(settings: Settings) -> Platform:
     """Migrate the database, make sure a city grid exists, and wire the dispatch context."""
-    engine = make_engine(settings.database.url)
+    engine = make_engine(settings.database.url, settings.database.connect_timeout_s)
     migrate(engine)
     sessions = make_session_factory(engine)
     with sessions() as session:
@@ -98,9 +99,10 @@ def current_platform() -> Platform:
 
 
 def db_session() -> Session:
-    """The request's database session, opened on first use and closed on teardown."""
+    """The request's database session, opened on first use and closed on teardown; a writer for unsafe methods."""
     if "db_session" not in g:
-        g.db_session = current_platform().sessions()
+        writes = has_request_context() and request.method not in READING_METHODS
+        g.db_session = current_platform().sessions(**({"execution_options": WRITER} if writes else {}))
     return g.db_session
 
 

@@ -11,7 +11,7 @@ from config.sources import load_sources
 from config.vision import load_vision_config
 from dispatch.case.events import commit_and_publish
 from dispatch.case.service import flag_overdue
-from dispatch.db import utcnow
+from dispatch.db import WRITER, utcnow
 from dispatch.hotline.replies import send_due_replies
 from webapp.platform import Platform
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 def check_overdue_once(platform: Platform) -> int:
     """Flag cases past their deadline (each once, as a timeline event) and push the events; returns how many."""
-    with platform.sessions() as session:
+    with platform.sessions(execution_options=WRITER) as session:
         late = flag_overdue(session=session, now=utcnow())
         commit_and_publish(session, platform.bus)
     return len(late)

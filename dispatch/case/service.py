@@ -1,5 +1,6 @@
 """Reading, creating, merging and splitting cases; the overdue check."""
 import datetime as dt
+import hashlib
 import math
 from typing import Any
 
@@ -16,9 +17,11 @@ from dispatch.hotline.feedback import latest_rating
 from dispatch.ticket.enums import TicketStatus
 from dispatch.ticket.models import Ticket
 from dispatch.ticket.schemas import ticket_view
-from grid.geodesy import haversine_m
+from grid.geodesy import EARTH_RADIUS_M, haversine_m
 
-METRES_PER_DEGREE_LAT = 111_320.0
+METRES_PER_DEGREE_LAT = math.radians(EARTH_RADIUS_M)  # the sphere haversine_m measures on
+MERGE_AREA_STEP = 2.5  # merge-lock squares are this many radii on a side: a radius' box touches 2x2 to 2x3 of them
+MERGE_AREA_MARGIN = 1.01  # the box a hair wider than the radius: rim points of the sphere fall inside it
 
 
 def get_case(*, session: Session, case_id: int, for_update: bool = False) -> Case:
@@ -78,6 +81,25 @@ def case_detail_view(*, session: Session, case: Case, categories: CategoryTable,
     ))
     view["rating"] = latest_rating(session=session, case=case)
     return view
+
+
+def merge_area_keys(*, category: str, lon: float, lat: float, radius_m: float) -> list[int]:
+    """Lock keys of the squares that a radius around (lon, lat) touches, for one category, sorted.
+
+    Squares of a fixed lattice in degrees: a report takes the keys of every square its radius touches, so it holds
+    the key of the square of any point that could merge with it, and two reports that could merge share a key.
+    """
+    step = MERGE_AREA_STEP * radius_m / METRES_PER_DEGREE_LAT
+    dlat = MERGE_AREA_MARGIN * radius_m / METRES_PER_DEGREE_LAT
+    dlon = dlat / max(0.01, math.cos(math.radians(lat)))
+    columns = range(math.floor((lon - dlon) / step), math.floor((lon + dlon) / step) + 1)
+    rows = range(math.floor((lat - dlat) / step), math.floor((lat + dlat) / step) + 1)
+    return sorted(area_key(f"merge:{category}:{radius_m:g}:{column}:{row}") for column in columns for row in rows)
+
+
+def area_key(name: str) -> int:
+    """A signed 64-bit lock key for `name` (a collision only makes two areas wait for each other)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def find_merge_target(

@@ -1,6 +1,5 @@
 """A real multi-process deployment (webapp.deploy) on its own PostgreSQL database and the local Redis."""
 import json
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,13 +16,8 @@ from bench.load import (
     stop_listeners,
     write_city_config,
 )
+from tests.scale.servers import free_port
 from webapp.deploy import Child, Deployment, wait_healthy
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -52,10 +46,10 @@ class Running:
 
 
 @contextmanager
-def start_running(database_url: str, redis_url: str, instance_dir: Path) -> Iterator[Running]:
+def start_running(database_url: str, redis_url: str, instance_dir: Path, merge_radius_m: float = 0) -> Iterator[Running]:
     """Two web processes on `database_url`; stopped (SIGTERM, then SIGKILL) however the test ends."""
     deployment = Deployment(database_url=database_url, redis_url=redis_url,
-                            config_file=str(write_city_config(instance_dir)), metrics_token="scale-test",
+                            config_file=str(write_city_config(instance_dir, merge_radius_m)), metrics_token="scale-test",
                             log_dir=instance_dir / "logs")
     try:
         # The first process migrates and seeds the demo city; the second starts on a built database.

@@ -38,7 +38,7 @@ def test_deploy_starts_reports_and_stops_every_process(empty_postgres_url, redis
                 pids[found[2]] = int(found[1])
         assert list(pids) == [f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"], "".join(lines)
         for url, pid in pids.items():
-            assert requests.get(f"{url}/healthz", timeout=5).json() == {"status": "ok", "pid": pid}
+            assert requests.get(f"{url}/healthz", timeout=5).json() == {"status": "ok", "pid": pid, "database": "up"}
             metrics = requests.get(f"{url}/metrics", headers={"Authorization": "Bearer launcher-test"}, timeout=5)
             assert metrics.status_code == 200 and "gridpatrol_detection_reports" in metrics.text
 

@@ -1,11 +1,10 @@
-"""The local Redis server restarts in the middle of a load (once for the module; the tests read what happened):
-no accepted ticket is lost or doubled, live push resumes, and dashboards end up with every event, pushed."""
-import subprocess
+"""A private Redis server (the test's own, never the machine's) restarts in the middle of a load (once for the
+module; the tests read what happened): no accepted ticket is lost or doubled, live push resumes, and dashboards end
+up with every event, pushed."""
 import time
 from dataclasses import dataclass
 
 import pytest
-import redis
 
 from bench.load import (
     Listener,
@@ -19,45 +18,10 @@ from bench.load import (
     wait_for_quiet,
 )
 from tests.conftest import new_postgres_database
-from tests.requirements import REDIS_TEST_URL, redis_available
 from tests.scale.conftest import Running, start_running
+from tests.scale.servers import PrivateRedis
 
-REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
-               "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]
-
-
-def redis_answers() -> bool:
-    client = redis.Redis.from_url(REDIS_TEST_URL, socket_timeout=1, socket_connect_timeout=1)
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
-    finally:
-        client.close()
-
-
-def wait_for_redis(up: bool, timeout_s: float = 15) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if redis_answers() == up:
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def ensure_redis_running() -> None:
-    if not redis_answers():
-        subprocess.run(REDIS_START, check=False, timeout=15, capture_output=True)
-    assert wait_for_redis(True), "Redis did not come back"
-
-
-def restart_redis() -> None:
-    stopped = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave"],
-                             capture_output=True, text=True, timeout=15, check=False)
-    assert wait_for_redis(False), stopped.stdout + stopped.stderr
-    time.sleep(2)  # tickets keep coming while Redis is away
-    subprocess.run(REDIS_START, check=True, timeout=15, capture_output=True)
-    assert wait_for_redis(True)
+DOWN_S = 2  # tickets keep coming while Redis is away
 
 
 @dataclass
@@ -75,10 +39,9 @@ def pushed_cases(listener: Listener, events: dict) -> set[int]:
 
 @pytest.fixture(scope="module")
 def outcome(tmp_path_factory):
-    redis_available()
     listeners: list[Listener] = []
-    with new_postgres_database() as database_url, \
-            start_running(database_url, REDIS_TEST_URL, tmp_path_factory.mktemp("redis-restart")) as running:
+    with PrivateRedis.running() as server, new_postgres_database() as database_url, \
+            start_running(database_url, server.url, tmp_path_factory.mktemp("redis-restart")) as running:
         try:
             listeners += running.listeners(20)
             token = running.credentials["tokens"]["hotline-gateway"]
@@ -86,9 +49,8 @@ def outcome(tmp_path_factory):
                               workers=16).start()
             try:
                 time.sleep(3)
-                restart_redis()
+                server.restart(down_s=DOWN_S)
             finally:
-                ensure_redis_running()  # whatever happened, the shared Redis runs again
                 load.join(90)
             time.sleep(2)  # the buses' listeners are subscribed again
             after = TicketLoad(urls=running.urls, token=token, rate=4, duration_s=1, seed=7)

@@ -1,23 +1,26 @@
-"""After `redis-cli shutdown nosave` and a start, the detections stream and its consumer group are gone: the web
-processes' consumer must take in what workers send next. Deleting the stream's key is what the restart does to it."""
-import time
-
+"""A private Redis server (the test's own) restarts without saving: the detections stream and its consumer group are
+gone, and the web processes' consumer must take in what workers send next."""
 import pytest
 
 from dispatch.streams import RedisDetectionStream
+from tests.scale.servers import PrivateRedis
 
 
 @pytest.fixture
-def stream(redis_url: str):
-    name = f"gridpatrol:test-stream-restart:{time.time_ns()}"
-    reader = RedisDetectionStream(redis_url, stream=name)
-    yield reader
-    reader.client.delete(name)
-    reader.close()
+def server():
+    with PrivateRedis.running() as started:
+        yield started
 
 
-def test_reports_sent_after_a_restart_are_taken_in(stream: RedisDetectionStream) -> None:
-    stream.client.delete(stream.stream)  # the restart: stream and group gone
-    stream.client.xadd(stream.stream, {"json": '{"event_id": "cam:1"}'})  # a worker's next report recreates the stream
-    assert [message for _, message in stream.read(count=10, block_ms=100)] == [{"event_id": "cam:1"}]
-    assert stream.backlog() == {"waiting": 0, "pending": 1}
+def test_reports_sent_after_a_restart_are_taken_in(server: PrivateRedis) -> None:
+    reader = RedisDetectionStream(server.url, stream="gridpatrol:detections")
+    try:
+        reader.client.xadd(reader.stream, {"json": '{"event_id": "cam:0"}'})
+        assert [message for _, message in reader.read(count=10, block_ms=100)] == [{"event_id": "cam:0"}]
+        server.restart(down_s=0.5)
+        assert reader.client.exists(reader.stream) == 0  # the restart: stream and group gone
+        reader.client.xadd(reader.stream, {"json": '{"event_id": "cam:1"}'})  # a worker's next report recreates it
+        assert [message for _, message in reader.read(count=10, block_ms=100)] == [{"event_id": "cam:1"}]
+        assert reader.backlog() == {"waiting": 0, "pending": 1}
+    finally:
+        reader.close()

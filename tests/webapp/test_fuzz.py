@@ -1,17 +1,25 @@
-"""The API fuzzed from its own OpenAPI document (schemathesis): whatever arrives, no 5xx."""
+"""The API fuzzed from its own OpenAPI document (schemathesis), on SQLite and PostgreSQL: whatever arrives, one
+request at a time or in sequences that feed one answer's ids into the next request, no 5xx."""
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from tests.factories import DEMO_CENTRE_WGS84, ticket_payload
 
 EXAMPLES_PER_OPERATION = 30
+SEQUENCES = 40  # stateful: scenarios, each up to STEPS calls
+STEPS = 8
+
+
+def seed_rows(client) -> str:
+    """Some real rows, so routes that take ids reach past 404; the dispatcher's Cookie header."""
+    lon, lat = DEMO_CENTRE_WGS84
+    client.post("/api/tickets", json=ticket_payload(lon=lon, lat=lat))
+    client.post("/api/tickets", json=ticket_payload(lon=None, lat=None))
+    return f"session={client.get_cookie('session').value}"
 
 
 def test_no_input_makes_a_server_error(app, client) -> None:
-    lon, lat = DEMO_CENTRE_WGS84  # some real rows, so routes that take ids reach past 404
-    client.post("/api/tickets", json=ticket_payload(lon=lon, lat=lat))
-    client.post("/api/tickets", json=ticket_payload(lon=None, lat=None))
-    cookie = f"session={client.get_cookie('session').value}"
+    cookie = seed_rows(client)
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
     failures: list[str] = []
     operations = 0
@@ -29,4 +37,27 @@ def test_no_input_makes_a_server_error(app, client) -> None:
 
         call()
     assert operations >= 20
+    assert failures == []
+
+
+def test_no_sequence_of_calls_makes_a_server_error(app, client) -> None:
+    """Schemathesis' state machine: links it infers between operations (a created ticket's id into /locate, a case's
+    into /transitions, /split, /evidence, ...) chain calls, so later steps act on rows earlier steps made."""
+    cookie = seed_rows(client)
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+    failures: list[str] = []
+    calls: list[str] = []
+
+    class SignedInSequences(schema.as_state_machine()):
+        def get_call_kwargs(self, case) -> dict:
+            return {"headers": {"Cookie": cookie}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
+            calls.append(f"{case.method} {case.operation.path}")
+            if response.status_code >= 500:
+                failures.append(f"{case.method} {case.formatted_path} {case.body!r} → {response.status_code}")
+
+    SignedInSequences.run(settings=settings(max_examples=SEQUENCES, stateful_step_count=STEPS, deadline=None,
+                                            suppress_health_check=list(HealthCheck), database=None))
+    assert len(set(calls)) >= 10  # the sequences reached many operations, not one
     assert failures == []
