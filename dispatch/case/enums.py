@@ -53,3 +53,19 @@ class EventKind(StrEnum):
     REOPENED = "reopened"
     CLOSED = "closed"
     OVERDUE = "overdue"
+
+
+class ReviewStatus(StrEnum):
+    """A camera or drone case's check by a dispatcher before it may be registered (人工复核)."""
+
+    PENDING = "pending"      # 待复核
+    CONFIRMED = "confirmed"  # 确认：registered
+    REJECTED = "rejected"    # 驳回：closed as rejected, never reaches a squad
+
+
+class ReviewReason(StrEnum):
+    """Why a dispatcher rejects a camera or drone case."""
+
+    FALSE_DETECTION = "false_detection"  # 误检：no such object in the box (a shadow, a sign, a reflection)
+    NOT_A_VIOLATION = "not_a_violation"  # the object is real, the rule was wrong (moving, permitted, outside)
+    DUPLICATE = "duplicate"              # another case already holds this violation

@@ -4,7 +4,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from dispatch.calendar import WorkCalendar
-from dispatch.case.enums import CaseAction, CaseStatus, EventKind, HandlingResult
+from dispatch.case.enums import CaseAction, CaseStatus, EventKind, HandlingResult, ReviewReason, ReviewStatus
 from dispatch.case.events import record_event
 from dispatch.case.models import Case
 from dispatch.categories import CategoryTable
@@ -52,6 +52,14 @@ def next_status(status: CaseStatus, action: CaseAction) -> CaseStatus:
         raise TransitionRefused(action.value, status.value, ACTION_TARGET[action].value) from None
 
 
+def review_verdict(case: Case, action: CaseAction, reason: str | None) -> str:
+    """A camera or drone case awaiting review: registering confirms it, rejecting needs a review reason."""
+    if action is A.REJECT and reason not in set(ReviewReason):
+        raise InputError("reason", f"a camera or drone case is rejected as one of: {', '.join(ReviewReason)}")
+    case.review_status = (ReviewStatus.CONFIRMED if action is A.REGISTER else ReviewStatus.REJECTED).value
+    return case.review_status
+
+
 def transition(
     *,
     session: Session,
@@ -74,6 +82,8 @@ def transition(
         if not (reason and reason.strip()):
             raise InputError("reason", f"a reason is required to {action.value} a case")
         data["reason"] = reason
+    if action in (A.REGISTER, A.REJECT) and case.review_status == ReviewStatus.PENDING.value:
+        data["review"] = review_verdict(case, action, reason)
     if action is A.REGISTER:
         case.registered_at = now
         limit_h = categories.by_code[case.category].time_limit_h
