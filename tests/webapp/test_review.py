@@ -184,6 +184,10 @@ def test_frames_with_boxes_are_kept_and_exported(platform, client, camera, tmp_p
     assert [(line["verdict"], line["reason"], line["box_xyxy"]) for line in lines] == [
         ("confirmed", None, [4, 6, 40, 30]), ("rejected", "false_detection", [4, 6, 40, 30])]
     assert all((tmp_path / line["image"]).stat().st_size > 0 and line["rule"] == "illegal_parking" for line in lines)
+    command = client.application.test_cli_runner().invoke(args=["review", "export", str(tmp_path / "cli")])
+    assert command.exit_code == 0, command.output
+    assert "2 frames (1 confirmed, 1 rejected)" in command.output and "1 reviewed detections had no" in command.output
+    assert len((tmp_path / "cli" / "reviews.jsonl").read_text().splitlines()) == 2
 
 
 @pytest.mark.parametrize(("photo", "field"), [

@@ -119,6 +119,7 @@
     return me.role === "admin" || me.role === "dispatcher";
   };
   GP.actionsFor = function (kase) {
+    if (kase.review_status === "pending") return [];  // a camera's or drone's case moves by review first (console)
     return (GP.NEXT[kase.status] || []).filter(function (action) { return GP.mayAct(action, kase.squad_code); });
   };
 
