@@ -2,7 +2,8 @@
 
 A worker sends one report per violation event phase. `start` becomes a ticket through the same
 intake rules as a hotline call (idempotent by event id, merged with nearby reports); `update`
-and `end` add the photos taken since (the second photo that proves a car stayed). When such a
+and `end` add the photos taken since (the second photo that proves a car stayed; the first may bring
+its frame unannotated with the object's box, kept for training once the case is reviewed). When such a
 case is handled, the worker looks again and sends a recheck: gone verifies the case, still there
 returns it for rework.
 """

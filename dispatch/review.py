@@ -42,14 +42,13 @@ def review_case(
     if case.review_status != ReviewStatus.PENDING.value:
         # already reviewed, or not a sensor's case: state 'confirmed', 'rejected' or 'no review'
         raise TransitionRefused("review", case.review_status or "no review", None)
-    moves = {"session": session, "case": case, "actor": actor, "now": now, "calendar": ctx.calendar,
-             "categories": ctx.categories}
+    loop = {"session": session, "case": case, "now": now, "calendar": ctx.calendar, "categories": ctx.categories}
     if confirm:
-        transition(action=CaseAction.REGISTER, note=note, **moves)
-        if ctx.config.auto_dispatch:
-            transition(**{**moves, "actor": "system"}, action=CaseAction.DISPATCH, note="auto-dispatched")
+        transition(action=CaseAction.REGISTER, actor=actor, note=note, **loop)
+        if ctx.config.auto_dispatch:  # as intake does for a person's report
+            transition(action=CaseAction.DISPATCH, actor="system", note="auto-dispatched", **loop)
         return []
-    transition(action=CaseAction.REJECT, reason=reason.value if reason else None, note=note, **moves)
+    transition(action=CaseAction.REJECT, actor=actor, reason=reason.value if reason else None, note=note, **loop)
     people = [ticket for ticket in case.tickets if ticket.source not in SENSOR_SOURCES]
     return [take_in_again(session=session, ctx=ctx, case=case, ticket=ticket, actor=actor, now=now) for ticket in people]
 
