@@ -160,7 +160,7 @@ def test_both_languages_have_the_same_words() -> None:
 def test_every_word_the_pages_ask_for_exists() -> None:
     """Literal keys in templates and scripts, and the keys built from the domain's enums at run time."""
     from dispatch.account.enums import Role
-    from dispatch.case.enums import CaseAction, CaseStatus, EventKind, HandlingResult
+    from dispatch.case.enums import CaseAction, CaseStatus, EventKind, HandlingResult, ReviewReason, ReviewStatus
     from dispatch.ticket.enums import TicketSource
 
     root = Path(__file__).resolve().parents[2] / "webapp"
@@ -171,6 +171,7 @@ def test_every_word_the_pages_ask_for_exists() -> None:
         used |= set(re.findall(r"""GP\.t\(["']([a-z_]+\.[a-z_0-9]+)["']""", path.read_text(encoding="utf-8")))
     assert len(used) > 50
     for prefix, enum in [("status", CaseStatus), ("action", CaseAction), ("result", HandlingResult),
-                         ("event", EventKind), ("source", TicketSource), ("role", Role)]:
+                         ("event", EventKind), ("source", TicketSource), ("role", Role),
+                         ("review", ReviewStatus), ("reason", ReviewReason)]:
         used |= {f"{prefix}.{member.value}" for member in enum}
     assert sorted(used - set(MESSAGES["zh-CN"])) == []

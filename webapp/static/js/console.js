@@ -183,7 +183,7 @@
       var holder = document.getElementById("r-photo-" + (index + 1)), photo = review.photos[index];
       var caption = document.getElementById("r-caption-" + (index + 1));
       holder.innerHTML = "";
-      caption.textContent = GP.t("review.photo" + (index + 1)) + (photo && photo.taken_at ? " · " + GP.time(photo.taken_at) : "");
+      caption.textContent = GP.t(index ? "review.photo2" : "review.photo1") + (photo && photo.taken_at ? " · " + GP.time(photo.taken_at) : "");
       holder.appendChild(photo
         ? el("a", {href: "/api/evidence/" + photo.id, target: "_blank"}, [el("img", {src: "/api/evidence/" + photo.id, alt: photo.caption || ""})])
         : el("div", {className: "muted small", text: GP.t("review.no_photo")}));
