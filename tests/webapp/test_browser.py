@@ -471,5 +471,11 @@ def test_dispatcher_confirms_one_camera_case_and_rejects_another(browser: Browse
     assert console.inner_text(f"{row} td.precision") == "50.0%"
     shot(console, "stats-review.png", full_page=True)
     assert dispatcher.request.get("/api/stats/review").json()[0]["precision"] == 0.5
+    open_ready(console, "/console?lang=en")  # the reviewed case in English: its verdict, no form
+    console.select_option("#filters select[name=status]", "rejected")
+    console.click(f"#case-table tr[data-case-id='{cases[1]['id']}']")
+    console.wait_for_selector("#d-review:not([hidden]) #r-status.review-rejected")
+    assert console.is_hidden("#r-form") and "False detection" in console.inner_text("#r-fields")
+    shot(console, "console-review-en.png")
     assert console.errors == [], console.errors
     dispatcher.close()
