@@ -12,6 +12,8 @@ class DispatchConfig(StrictModel):
     merge_window_h: float = Field(24, ge=0, le=24 * 30, description="merge time window in hours")
     auto_register: bool = Field(False, description="register a located case at intake")
     auto_dispatch: bool = Field(False, description="dispatch a registered case to its squad at once")
+    review_detections: bool = Field(
+        True, description="a camera or drone case waits for a dispatcher's confirm or reject before it is registered")
     overdue_check_s: float = Field(60, ge=1, le=3600, description="overdue check period in seconds")
 
 

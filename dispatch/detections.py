@@ -2,15 +2,17 @@
 
 A worker sends one report per violation event phase. `start` becomes a ticket through the same
 intake rules as a hotline call (idempotent by event id, merged with nearby reports); `update`
-and `end` add the photos taken since (the second photo that proves a car stayed). When such a
+and `end` add the photos taken since (the second photo that proves a car stayed; the first may bring
+its frame unannotated with the object's box, kept for training once the case is reviewed). When such a
 case is handled, the worker looks again and sends a recheck: gone verifies the case, still there
 returns it for rework.
 """
 import base64
 import binascii
+import datetime as dt
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 from sqlalchemy.orm import Session
 
 from dispatch.case.enums import CaseAction, CaseStatus
@@ -22,25 +24,39 @@ from dispatch.intake import IntakeResult, find_ticket, submit_ticket
 from dispatch.ticket.enums import TicketSource
 from dispatch.ticket.schemas import LocationIn
 
+PHOTO_PREFIX = "photo "  # evidence captions: the annotated photos, and
+FRAME_PREFIX = "frame "  # the unannotated frame with the object's box (a training sample, see dispatch.review)
 RULE_TEXT = {"illegal_parking": "视频识别：机动车违停", "street_vending": "视频识别：占道经营"}
 RECHECK_PRESENT = "视频复核：违法行为仍在"
 RECHECK_GONE = "视频复核：已消除"
 
 
+def check_jpeg(value: str) -> None:
+    try:
+        head = base64.b64decode(value[:16], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError("not base64") from None
+    if not head.startswith(b"\xff\xd8"):
+        raise ValidationError("not a JPEG")
+
+
 class PhotoIn(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 100),
                          metadata={"description": "unique within the event, e.g. the worker's file name"})
-    jpeg_base64 = fields.String(required=True)
-    taken_at = fields.AwareDateTime()
+    jpeg_base64 = fields.String(required=True, validate=check_jpeg)
+    taken_at = fields.AwareDateTime(metadata={"description": "default: observed_at of the report that brings it"})
+    frame_jpeg_base64 = fields.String(validate=check_jpeg, metadata={
+        "description": "optional: the same frame unannotated (no boxes, no caption), a training sample"})
+    box_xyxy = fields.List(fields.Float(validate=validate.Range(0)), validate=validate.Length(equal=4), metadata={
+        "description": "with frame_jpeg_base64: the object's box on it, pixels [x1, y1, x2, y2]"})
 
-    @validates("jpeg_base64")
-    def is_jpeg(self, value: str, **_kwargs) -> None:
-        try:
-            head = base64.b64decode(value[:16], validate=True)
-        except (binascii.Error, ValueError):
-            raise ValidationError("not base64") from None
-        if not head.startswith(b"\xff\xd8"):
-            raise ValidationError("not a JPEG")
+    @validates_schema
+    def frame_has_its_box(self, data: dict, **_kwargs) -> None:
+        if ("frame_jpeg_base64" in data) != ("box_xyxy" in data):
+            raise ValidationError("frame_jpeg_base64 and box_xyxy come together", "box_xyxy")
+        box = data.get("box_xyxy")
+        if box is not None and not (box[0] < box[2] and box[1] < box[3]):
+            raise ValidationError("x1 < x2 and y1 < y2", "box_xyxy")
 
 
 class DetectionIn(Schema):
@@ -62,15 +78,23 @@ class DetectionIn(Schema):
             raise ValidationError("detections come from camera or drone sources")
 
 
-def save_photos(*, ticket_id: int, photos: list[dict], known: set[str], store: EvidenceStore) -> list[Evidence]:
-    """Evidence rows for the photos not yet kept (by name), their files written to the store."""
+def save_photos(
+    *, ticket_id: int, photos: list[dict], known: set[str], store: EvidenceStore, observed_at: dt.datetime
+) -> list[Evidence]:
+    """Evidence rows for the photos not yet kept (by name) and their unannotated frames, files written to the store."""
     rows = []
     for photo in photos:
-        caption = f"photo {photo['name']}"
+        caption = f"{PHOTO_PREFIX}{photo['name']}"
         if caption in known:
             continue
+        taken_at = photo.get("taken_at") or observed_at  # the first report to bring a photo is the one it was taken for
         uri = store.save(folder=f"ticket-{ticket_id}", data=base64.b64decode(photo["jpeg_base64"]), suffix=".jpg")
-        rows.append(Evidence(uri=uri, caption=caption, taken_at=photo.get("taken_at")))
+        rows.append(Evidence(uri=uri, caption=caption, taken_at=taken_at))
+        if "frame_jpeg_base64" in photo:
+            uri = store.save(folder=f"ticket-{ticket_id}", data=base64.b64decode(photo["frame_jpeg_base64"]),
+                             suffix=".jpg")
+            rows.append(Evidence(uri=uri, caption=f"{FRAME_PREFIX}{photo['name']}", taken_at=taken_at,
+                                 box_xyxy=photo["box_xyxy"]))
     return rows
 
 
@@ -95,7 +119,8 @@ def ingest_detection(
         if ticket is None:
             return None  # an update or end whose start never arrived: nothing to attach it to
     known = {evidence.caption for evidence in ticket.evidence}
-    for evidence in save_photos(ticket_id=ticket.id, photos=detection["photos"], known=known, store=store):
+    for evidence in save_photos(ticket_id=ticket.id, photos=detection["photos"], known=known, store=store,
+                                observed_at=detection["observed_at"]):
         evidence.case = ticket.case
         ticket.evidence.append(evidence)
     return result

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dispatch.case.enums import CaseAction
+from dispatch.case.events import SENSOR_SOURCES
 from dispatch.case.models import Case, Evidence
 from dispatch.case.service import find_merge_target, merge_area_keys, merge_ticket, open_case
 from dispatch.case.transitions import transition
@@ -113,10 +114,12 @@ def place_ticket(
         merge_ticket(session=session, ticket=ticket, case=target, actor=actor, now=now)
         return IntakeResult(Outcome.MERGED, ticket, target)
     squad_code = session.get(Cell, cell_code).squad_code
+    # A camera's or drone's case waits for a person's review: registering it is that confirmation.
+    awaiting_review = ctx.config.review_detections and ticket.source in SENSOR_SOURCES
     case = open_case(session=session, ticket=ticket, category=ctx.categories.by_code[ticket.category],
-                     squad_code=squad_code, actor=actor, now=now)
+                     squad_code=squad_code, actor=actor, now=now, awaiting_review=awaiting_review)
     session.flush()
-    if ctx.config.auto_register:
+    if ctx.config.auto_register and not awaiting_review:
         transition(session=session, case=case, action=CaseAction.REGISTER, actor="system", now=now,
                    calendar=ctx.calendar, categories=ctx.categories, note="auto-registered")
         if ctx.config.auto_dispatch:

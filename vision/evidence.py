@@ -4,6 +4,7 @@ import functools
 import logging
 import subprocess
 from collections.abc import Callable
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -85,9 +86,33 @@ class EvidenceWriter:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         safe_id = event.event_id.replace(":", "_").replace("#", "-")
         path = self.out_dir / f"{safe_id}_{number}.jpg"
-        if not cv2.imwrite(str(path), annotated, [cv2.IMWRITE_JPEG_QUALITY, self.config.jpeg_quality]):
-            raise OSError(f"cannot write evidence photo {path}")
+        self._write_jpeg(path, annotated)
+        if number == 1:  # the first photo's frame unannotated, with the object's box: a training sample once reviewed
+            self._write_jpeg(frame_path(path), image)
+            box_path(path).write_text(json.dumps({"box_xyxy": [round(float(v), 1) for v in event.box_xyxy]}))
         return path
+
+    def _write_jpeg(self, path: Path, image: np.ndarray) -> None:
+        if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, self.config.jpeg_quality]):
+            raise OSError(f"cannot write evidence photo {path}")
+
+
+def frame_path(photo: Path) -> Path:
+    """Where the unannotated frame of an evidence photo is kept (the first photo of an event has one)."""
+    return photo.with_name(f"{photo.stem}.frame.jpg")
+
+
+def box_path(photo: Path) -> Path:
+    """The object's pixel box on that frame, as JSON {"box_xyxy": [x1, y1, x2, y2]}."""
+    return photo.with_name(f"{photo.stem}.frame.json")
+
+
+def clean_frame(photo: Path) -> tuple[bytes, list[float]] | None:
+    """The unannotated frame (JPEG bytes) and the object's box for an evidence photo, if it has them."""
+    frame, box = frame_path(photo), box_path(photo)
+    if not (frame.is_file() and box.is_file()):
+        return None
+    return frame.read_bytes(), json.loads(box.read_text())["box_xyxy"]
 
 
 def line_thickness(image_shape: tuple[int, ...]) -> int:

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from vision.events import ViolationEvent
+from vision.evidence import clean_frame
 
 
 def detection_report(event: ViolationEvent, *, source_kind: str, media_start: dt.datetime) -> dict[str, Any]:
@@ -20,9 +21,15 @@ def detection_report(event: ViolationEvent, *, source_kind: str, media_start: dt
         "dwell_s": event.dwell_s,
         "location": {"lon": event.location[0], "lat": event.location[1], "crs": "wgs84"} if event.location else None,
         # Photos travel with the report (at most two per event): the platform keeps its own copy.
-        "photos": [
-            {"name": Path(path).name, "jpeg_base64": base64.b64encode(Path(path).read_bytes()).decode()}
-            for path in event.evidence_paths
-        ],
+        "photos": [photo_report(Path(path)) for path in event.evidence_paths],
         "event": event.to_dict(),
     }
+
+
+def photo_report(path: Path) -> dict[str, Any]:
+    """One evidence photo; the first also carries its frame unannotated and the object's box on it."""
+    photo = {"name": path.name, "jpeg_base64": base64.b64encode(path.read_bytes()).decode()}
+    frame = clean_frame(path)
+    if frame is not None:
+        photo["frame_jpeg_base64"], photo["box_xyxy"] = base64.b64encode(frame[0]).decode(), frame[1]
+    return photo

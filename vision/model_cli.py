@@ -1,4 +1,4 @@
-"""`python -m vision.model_cli {train,evaluate,export}`: fine-tune, score and export detection models."""
+"""`python -m vision.model_cli {train,evaluate,export,harvest}`: fine-tune, score, export models; harvest reviews."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from vision import training
+from vision import harvest, training
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -149,6 +149,22 @@ def export_command(model: Path, data: Path | None, formats: tuple[str, ...], out
         raise click.UsageError(str(error)) from error
     for result in results:
         click.echo(f"{result.format:<15}{result.megabytes:>8.2f} MB{result.seconds:>8.1f} s  {result.path}")
+
+
+@models.command("harvest")
+@click.argument("export_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@CONFIG_OPTION
+def harvest_command(export_dir: Path, out_dir: Path, config_file: Path) -> None:
+    """Turn EXPORT_DIR (`python -m webapp review export`) into a YOLO data set in OUT_DIR for `models train`."""
+    config = training.load_training_config(config_file)
+    try:
+        result = harvest.harvest(export_dir=export_dir, out_dir=out_dir, config=config.harvest)
+    except harvest.HarvestError as error:
+        raise click.ClickException(str(error)) from error
+    for split, counts in result.counts.items():
+        click.echo(f"{split:<6}{counts['objects']:>6} objects{counts['hard_negatives']:>6} hard negatives")
+    click.echo(f"classes: {', '.join(result.names)}\ndata: {result.data_yaml}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import yaml
 from pydantic import Field
 
 from config.base import StrictModel
+from vision.harvest import HarvestConfig
 
 # Ultralytics must never reach for the network (fonts, weights, pip): the workers are offline.
 os.environ.setdefault("YOLO_OFFLINE", "1")
@@ -60,6 +61,7 @@ class TrainingConfig(StrictModel):
     train: TrainConfig = Field(default_factory=TrainConfig, description="fine-tuning defaults")
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig, description="scoring defaults")
     export: ExportConfig = Field(default_factory=ExportConfig, description="export defaults")
+    harvest: HarvestConfig = Field(default_factory=HarvestConfig, description="reviewed detections → data set")
     class_maps: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="named model-class -> data-set-class maps for --class-map"
     )

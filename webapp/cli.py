@@ -21,6 +21,7 @@ from dispatch.hotline.batch import choose_profile, import_rows, read_rows, row_p
 from dispatch.hotline.extent import add_extent_grid
 from dispatch.hotline.outbox import HOTLINE_SOURCES as HOTLINE_SOURCE_NAMES
 from dispatch.hotline.replies import send_due_replies
+from dispatch.review import EXPORT_FILE, export_reviewed
 from dispatch.squad.service import load_unit_grid, store_grid
 from dispatch.ticket.enums import TicketSource
 from grid.basemap import build_basemap
@@ -41,6 +42,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(tokens_group)
     app.cli.add_command(hotline_group)
     app.cli.add_command(basemap_group)
+    app.cli.add_command(review_group)
     app.cli.add_command(__import__("webapp.deploy", fromlist=["deploy"]).deploy)  # import here: deploy imports the platform
 
 
@@ -200,6 +202,22 @@ def create_token_command(name: str, sources: tuple[str, ...]) -> None:
         token = issue_token(session=session, name=name, sources=[TicketSource(s) for s in sources])
         session.commit()
     click.echo(token)
+
+
+@click.group("review", cls=AppGroup)
+def review_group() -> None:
+    """Dispatchers' reviews of camera and drone cases."""
+
+
+@review_group.command("export")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+def export_reviews_command(out_dir: Path) -> None:
+    """Write the reviewed detections (clean frames, boxes, verdicts) to OUT_DIR for `vision models harvest`."""
+    platform = current_platform()
+    with platform.sessions() as session:
+        summary = export_reviewed(session=session, store=platform.evidence, out_dir=out_dir)
+    click.echo(f"{summary.frames} frames ({summary.confirmed} confirmed, {summary.rejected} rejected) → "
+               f"{out_dir / EXPORT_FILE}; {summary.skipped} reviewed detections had no unannotated frame")
 
 
 @click.group("hotline", cls=AppGroup)

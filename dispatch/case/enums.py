@@ -54,3 +54,19 @@ class EventKind(StrEnum):
     CLOSED = "closed"
     OVERDUE = "overdue"
     REGRIDDED = "regridded"  # a new city grid placed the case in another cell or squad
+
+
+class ReviewStatus(StrEnum):
+    """A camera or drone case's check by a dispatcher before it may be registered (人工复核)."""
+
+    PENDING = "pending"      # 待复核
+    CONFIRMED = "confirmed"  # 确认：registered
+    REJECTED = "rejected"    # 驳回：closed as rejected, never reaches a squad
+
+
+class ReviewReason(StrEnum):
+    """Why a dispatcher rejects a camera or drone case."""
+
+    FALSE_DETECTION = "false_detection"  # 误检：no such object in the box (a shadow, a sign, a reflection)
+    NOT_A_VIOLATION = "not_a_violation"  # the object is real, the rule was wrong (moving, permitted, outside)
+    DUPLICATE = "duplicate"              # another case already holds this violation

@@ -33,6 +33,8 @@ class Case(Base):
     reject_reason: Mapped[str | None] = mapped_column(Text)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # A camera or drone case's review (ReviewStatus); None for cases that need none.
+    review_status: Mapped[str | None] = mapped_column(String(12), index=True)
 
     tickets: Mapped[list[Ticket]] = relationship(order_by=Ticket.id, back_populates="case")
     events: Mapped[list["CaseEvent"]] = relationship(order_by="CaseEvent.id", back_populates="case")
@@ -70,6 +72,8 @@ class Evidence(Base):
     uploaded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # officers' uploads: when it arrived
     uploaded_by: Mapped[str | None] = mapped_column(String(64))
     exif: Mapped[dict | None] = mapped_column(JSON)  # what the phone's EXIF said: time, position, size
+    # On an unannotated camera frame: the detected object's box, pixel [x1, y1, x2, y2] (a training sample).
+    box_xyxy: Mapped[list[float] | None] = mapped_column(JSON)
 
     ticket: Mapped[Ticket | None] = relationship(back_populates="evidence")
     case: Mapped[Case | None] = relationship()

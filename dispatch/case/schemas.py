@@ -1,7 +1,7 @@
 """Input and output shapes of cases."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from dispatch.case.enums import CaseAction, CaseStatus, HandlingResult
+from dispatch.case.enums import CaseAction, CaseStatus, HandlingResult, ReviewReason, ReviewStatus
 from dispatch.ticket.schemas import TicketOut
 
 
@@ -11,6 +11,7 @@ class CaseQuery(Schema):
     cell = fields.String()
     category = fields.String()
     overdue = fields.Boolean()
+    review = fields.Enum(ReviewStatus, by_value=True, metadata={"description": "camera and drone cases by review"})
     since = fields.AwareDateTime(metadata={"description": "reported at or after"})
     until = fields.AwareDateTime(metadata={"description": "reported before"})
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
@@ -24,6 +25,18 @@ class TransitionIn(Schema):
                            metadata={"description": "required to reject or to return for rework"})
     result = fields.Enum(HandlingResult, by_value=True, metadata={"description": "required to handle"})
     squad = fields.String(metadata={"description": "dispatch to this squad instead of the cell's"})
+
+
+class ReviewIn(Schema):
+    verdict = fields.String(required=True, validate=validate.OneOf(["confirm", "reject"]),
+                            metadata={"description": "confirm registers the case; reject closes it as rejected"})
+    reason = fields.Enum(ReviewReason, by_value=True, metadata={"description": "required to reject"})
+    note = fields.String(validate=validate.Length(max=2000))
+
+    @validates_schema
+    def reject_has_reason(self, data: dict, **_kwargs) -> None:
+        if data["verdict"] == "reject" and "reason" not in data:
+            raise ValidationError(f"a reason is required to reject: one of {', '.join(ReviewReason)}", "reason")
 
 
 class SplitIn(Schema):
@@ -52,6 +65,8 @@ class CaseOut(Schema):
     rejected_at = fields.AwareDateTime(allow_none=True)
     handling_result = fields.String(allow_none=True)
     reject_reason = fields.String(allow_none=True)
+    review_status = fields.String(allow_none=True, metadata={"description": "camera and drone cases: pending, "
+                                                             "confirmed or rejected; null when none is needed"})
     rework_count = fields.Integer()
     overdue = fields.Boolean()
     ticket_count = fields.Integer()
@@ -88,12 +103,28 @@ class RatingView(Schema):
     at = fields.AwareDateTime()
 
 
+class ReviewOut(Schema):
+    """What the reviewer of a camera or drone case reads (from the report that opened it)."""
+
+    status = fields.String()
+    source = fields.String()
+    source_id = fields.String(allow_none=True)
+    rule = fields.String(allow_none=True)
+    zone_id = fields.String(allow_none=True)
+    dwell_s = fields.Float(allow_none=True, metadata={"description": "seconds stationary when the event started"})
+    confidence = fields.Float(allow_none=True)
+    event_id = fields.String()
+    photos = fields.List(fields.Nested(EvidenceOut), metadata={"description": "the two evidence photos"})
+    reason = fields.String(allow_none=True)
+
+
 class CaseDetailOut(CaseOut):
     timeline = fields.List(fields.Nested(CaseEventOut))
     tickets = fields.List(fields.Nested(TicketOut))
     evidence = fields.List(fields.Nested(EvidenceOut))
     rating = fields.Nested(RatingView, allow_none=True,
                            metadata={"description": "the caller's follow-up rating (回访) since the case last closed"})
+    review = fields.Nested(ReviewOut, allow_none=True)
 
 
 class CaseList(Schema):

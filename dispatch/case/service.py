@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from dispatch.case.enums import OPEN_STATUSES, RUNNING_STATUSES, CaseStatus, EventKind
+from dispatch.case.enums import OPEN_STATUSES, RUNNING_STATUSES, CaseStatus, EventKind, ReviewStatus
 from dispatch.case.events import record_event
 from dispatch.case.models import Case, CaseEvent, Evidence
 from dispatch.categories import Category, CategoryTable
@@ -43,6 +43,8 @@ def filtered_cases(filters: dict[str, Any]) -> Select:
             query = query.where(column == filters[key])
     if filters.get("overdue") is not None:
         query = query.where(Case.overdue.is_(filters["overdue"]))
+    if filters.get("review"):
+        query = query.where(Case.review_status == filters["review"].value)
     if filters.get("since"):
         query = query.where(Case.reported_at >= filters["since"])
     if filters.get("until"):
@@ -125,18 +127,23 @@ def find_merge_target(
 
 
 def open_case(
-    *, session: Session, ticket: Ticket, category: Category, squad_code: str, actor: str, now: dt.datetime
+    *, session: Session, ticket: Ticket, category: Category, squad_code: str, actor: str, now: dt.datetime,
+    awaiting_review: bool = False,
 ) -> Case:
-    """A new case in state `reported`, created from its first located ticket."""
+    """A new case in state `reported`, created from its first located ticket (marked for review if asked)."""
     case = Case(
         category=category.code, status=CaseStatus.REPORTED.value, priority=category.priority,
         lon=ticket.lon, lat=ticket.lat, address=ticket.address, cell_code=ticket.cell_code,
         squad_code=squad_code, reported_at=ticket.received_at, rework_count=0, overdue=False,
+        review_status=ReviewStatus.PENDING.value if awaiting_review else None,
     )
     session.add(case)
     attach_ticket(ticket=ticket, case=case)
+    data = {"ticket_id": ticket.id, "source": ticket.source}
+    if awaiting_review:
+        data["review"] = ReviewStatus.PENDING.value
     record_event(session=session, case=case, kind=EventKind.CREATED, actor=actor, at=now,
-                 to_status=CaseStatus.REPORTED, data={"ticket_id": ticket.id, "source": ticket.source})
+                 to_status=CaseStatus.REPORTED, data=data)
     return case
 
 

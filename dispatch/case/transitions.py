@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispatch.calendar import WorkCalendar
-from dispatch.case.enums import CaseAction, CaseStatus, EventKind, HandlingResult
+from dispatch.case.enums import CaseAction, CaseStatus, EventKind, HandlingResult, ReviewReason, ReviewStatus
 from dispatch.case.events import record_event
 from dispatch.case.models import Case, Evidence
 from dispatch.categories import CategoryTable
@@ -58,6 +58,12 @@ def has_site_photo(session: Session, case: Case) -> bool:
     since = case.dispatched_at or case.reported_at
     query = select(Evidence.id).where(Evidence.case_id == case.id, Evidence.uploaded_at >= since).limit(1)
     return session.scalar(query) is not None
+def review_verdict(case: Case, action: CaseAction, reason: str | None) -> str:
+    """A camera or drone case awaiting review: registering confirms it, rejecting needs a review reason."""
+    if action is A.REJECT and reason not in set(ReviewReason):
+        raise InputError("reason", f"a camera or drone case is rejected as one of: {', '.join(ReviewReason)}")
+    case.review_status = (ReviewStatus.CONFIRMED if action is A.REGISTER else ReviewStatus.REJECTED).value
+    return case.review_status
 
 
 def transition(
@@ -82,6 +88,8 @@ def transition(
         if not (reason and reason.strip()):
             raise InputError("reason", f"a reason is required to {action.value} a case", key="reason_required")
         data["reason"] = reason
+    if action in (A.REGISTER, A.REJECT) and case.review_status == ReviewStatus.PENDING.value:
+        data["review"] = review_verdict(case, action, reason)
     if action is A.REGISTER:
         case.registered_at = now
         limit_h = categories.by_code[case.category].time_limit_h

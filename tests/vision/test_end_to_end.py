@@ -51,9 +51,14 @@ def test_street_clip_becomes_one_case_with_two_photos(platform, app, login, cctv
         case = cases[0]
         assert (case.category, case.cell_code, case.squad_code) == ("0505", camera_cell, squad)
         assert case.tickets[0].source == "camera" and case.tickets[0].external_id.startswith("cctv_street:")
-        photos = session.scalars(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)).all()
+        evidence = session.scalars(select(Evidence).where(Evidence.case_id == case.id).order_by(Evidence.id)).all()
+        photos = [e for e in evidence if e.box_xyxy is None]
         assert len(photos) == 2
-        assert all(platform.evidence.path_of(photo.uri) is not None for photo in photos)
+        assert all(platform.evidence.path_of(item.uri) is not None for item in evidence)
+        # the first photo's frame unannotated, with the parked car's box on it: a training sample once reviewed
+        (frame,) = [e for e in evidence if e.box_xyxy is not None]
+        x1, y1, x2, y2 = frame.box_xyxy
+        assert case.review_status == "pending" and 0 <= x1 < x2 and 0 <= y1 < y2 and frame.caption.startswith("frame ")
     pushed = [p["args"][0] for p in leader.get_received() if p["name"] == "case_event"]
     assert [(m["kind"], m["case"]["id"]) for m in pushed] == [("created", case.id)]
     assert [p for p in other.get_received() if p["name"] == "case_event"] == []
@@ -128,8 +133,9 @@ def test_camera_rechecks_a_handled_case(platform, client, login, cctv_source, vi
 
     def handle() -> None:
         case = client.get(f"/api/cases/{case_id}").json
-        if case["status"] == "reported":
-            act(client, "register")
+        if case["status"] == "reported":  # a camera's case: the dispatcher confirms it, then dispatches
+            confirmed = client.post(f"/api/cases/{case_id}/review", json={"verdict": "confirm"})
+            assert confirmed.status_code == 200, confirmed.json
             act(client, "dispatch")
         leader = login("squad_leader", case["squad_code"])
         act(leader, "accept")

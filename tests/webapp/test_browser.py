@@ -23,7 +23,7 @@ from dispatch.case.models import Case
 from grid.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from grid.geodesy import offset_m
 from tests.factories import SITE_PHOTO_PNG, demo_centre, make_settings, ticket_payload
-from tests.requirements import missing
+from tests.requirements import missing, shared_path
 from webapp import create_app
 from webapp.platform import Platform, build_platform
 
@@ -382,4 +382,104 @@ def test_page_gcj02_shift_matches_grid_crs(browser: Browser, server: Server) -> 
         expected = wgs84_to_gcj02(lon, lat)
         assert abs(glon - expected[0]) < 1e-9 and abs(glat - expected[1]) < 1e-9
         assert abs(wlon - gcj02_to_wgs84(glon, glat)[0]) < 1e-9 and abs(wlat - lat) < 1e-8
+    dispatcher.close()
+
+
+def camera_reports(tmp_path: Path, event_id: str, at_s: tuple[float, float],
+                   box: tuple[float, float, float, float]) -> list[dict]:
+    """The worker's start and update reports of a stay on the street clip, each with the photo taken then."""
+    import cv2
+
+    from config.vision import EvidenceConfig, ZoneConfig
+    from vision.events import ViolationEvent
+    from vision.evidence import EvidenceWriter
+    from vision.handover import detection_report
+    from vision.zones import Zone
+
+    clip = cv2.VideoCapture(str(shared_path("data/media/cctv_street_no_parking_zone.mp4")))
+    zone = Zone.from_config(ZoneConfig(id="blue_kerb", kind="no_parking",
+                                       polygon=[(316, 84), (342, 84), (356, 236), (258, 236)]))
+    writer, media_start, reports = EvidenceWriter(tmp_path, EvidenceConfig()), dt.datetime.now(dt.timezone.utc), []
+    for phase, seconds in zip(("start", "update"), at_s):
+        clip.set(cv2.CAP_PROP_POS_MSEC, seconds * 1000)
+        ok, image = clip.read()
+        assert ok
+        event = writer.attach(ViolationEvent(
+            event_id=event_id, source_id="cctv_street", rule="illegal_parking", category="0505", zone_id="blue_kerb",
+            phase=phase, started_at_s=at_s[0] - 5, last_seen_s=seconds, dwell_s=seconds - at_s[0] + 5, box_xyxy=box,
+            ground_point_px=((box[0] + box[2]) / 2, box[3]), track_ids=(4,), confidence=0.83), image, zone)
+        reports.append(detection_report(event, source_kind="camera", media_start=media_start))
+    clip.release()
+    return reports
+
+
+def test_dispatcher_confirms_one_camera_case_and_rejects_another(browser: Browser, server: Server,
+                                                                 tmp_path: Path) -> None:
+    """Two camera cases await review; the console shows both photos, the zone and the dwell; one is confirmed,
+    the other rejected as a false detection; the statistics count one of each."""
+    from dispatch.account.service import issue_token
+    from dispatch.ticket.enums import TicketSource
+
+    with server.platform.sessions() as session:
+        camera_token = issue_token(session=session, name="browser-camera", sources=[TicketSource.CAMERA])
+        session.commit()
+    dispatcher, console = signed_in(browser, server, "dispatcher1")
+    cases = []
+    for number, (east_m, box) in enumerate(((-300, (278, 155, 333, 207)), (300, (150, 230, 230, 290)))):
+        lon, lat = offset_m(*SOUTH_WEST, east_m, 310)
+        reports = camera_reports(tmp_path / str(number), f"cctv_street:illegal_parking:{number}:0", (6.0, 12.0), box)
+        for report in reports:
+            report["location"] = {"lon": lon, "lat": lat, "crs": "wgs84"}
+            response = dispatcher.request.post("/api/detections", data=report,
+                                               headers={"Authorization": f"Bearer {camera_token}"})
+            assert response.status == 200, response.text()
+        assert response.json()["outcome"] == "updated"
+        with server.platform.sessions() as session:
+            case = session.scalars(select(Case).order_by(Case.id.desc())).first()
+            assert case.tickets[0].external_id == reports[0]["event_id"]
+            cases.append({"id": case.id, "review_status": case.review_status})
+    assert [c["review_status"] for c in cases] == ["pending", "pending"]
+
+    open_ready(console, "/console")
+    console.check("#filters input[name=review]")
+    console.wait_for_selector(f"#case-table tr[data-case-id='{cases[1]['id']}']")
+    assert console.eval_on_selector_all("#case-table tbody tr", "rows => rows.length") == 2
+    console.click(f"#case-table tr[data-case-id='{cases[0]['id']}']")
+    console.wait_for_selector("#d-review:not([hidden]) #r-form:not([hidden])")
+    for index in (1, 2):  # both evidence photos side by side, loaded
+        console.wait_for_function(f"() => {{ const img = document.querySelector('#r-photo-{index} img');"
+                                  f" return img && img.complete && img.naturalWidth > 0; }}")
+    assert "blue_kerb" in console.inner_text("#r-fields") and "5 秒" in console.inner_text("#r-fields")
+    assert console.is_hidden("#d-actions .action-register")  # pending: registering goes through the review
+    shot(console, "console-review.png")
+    console.click("#r-confirm")
+    console.wait_for_selector("#d-status.status-registered")
+
+    console.click(f"#case-table tr[data-case-id='{cases[1]['id']}']")
+    console.wait_for_selector(f"#d-title:has-text('#{cases[1]['id']}')")
+    console.wait_for_selector("#r-form:not([hidden])")
+    console.select_option("#r-reason", "false_detection")
+    console.fill("#r-note", "框内是路面标线")
+    console.click("#r-reject")
+    console.wait_for_selector("#d-status.status-rejected")
+    console.wait_for_selector("#d-timeline li.kind-rejected:has-text('误检')")
+    with server.platform.sessions() as session:
+        stored = {case_id: session.get(Case, case_id) for case_id in (cases[0]["id"], cases[1]["id"])}
+        assert stored[cases[0]["id"]].status == "registered" and stored[cases[0]["id"]].review_status == "confirmed"
+        assert stored[cases[1]["id"]].reject_reason == "false_detection"
+
+    open_ready(console, "/stats")
+    row = "#review-stats tr[data-source='camera'][data-rule='illegal_parking']"
+    console.wait_for_selector(row)
+    assert console.inner_text(f"{row} td.confirmed") == "1" and console.inner_text(f"{row} td.rejected") == "1"
+    assert console.inner_text(f"{row} td.precision") == "50.0%"
+    shot(console, "stats-review.png", full_page=True)
+    assert dispatcher.request.get("/api/stats/review").json()[0]["precision"] == 0.5
+    open_ready(console, "/console?lang=en")  # the reviewed case in English: its verdict, no form
+    console.select_option("#filters select[name=status]", "rejected")
+    console.click(f"#case-table tr[data-case-id='{cases[1]['id']}']")
+    console.wait_for_selector("#d-review:not([hidden]) #r-status.review-rejected")
+    assert console.is_hidden("#r-form") and "False detection" in console.inner_text("#r-fields")
+    shot(console, "console-review-en.png")
+    assert console.errors == [], console.errors
     dispatcher.close()

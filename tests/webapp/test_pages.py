@@ -160,7 +160,7 @@ def test_both_languages_have_the_same_words() -> None:
 def test_every_word_the_pages_ask_for_exists() -> None:
     """Literal keys in templates and scripts, and the keys built from the domain's enums at run time."""
     from dispatch.account.enums import Role
-    from dispatch.case.enums import CaseAction, CaseStatus, EventKind, HandlingResult
+    from dispatch.case.enums import CaseAction, CaseStatus, EventKind, HandlingResult, ReviewReason, ReviewStatus
     from dispatch.ticket.enums import TicketSource
 
     root = Path(__file__).resolve().parents[2] / "webapp"
@@ -174,7 +174,8 @@ def test_every_word_the_pages_ask_for_exists() -> None:
 
     for prefix, enum in [("status", CaseStatus), ("action", CaseAction), ("result", HandlingResult),
                          ("event", EventKind), ("source", TicketSource), ("role", Role),
-                         ("source_short", TicketSource), ("rating", Satisfaction)]:
+                         ("source_short", TicketSource), ("rating", Satisfaction),
+                         ("review", ReviewStatus), ("reason", ReviewReason)]:
         used |= {f"{prefix}.{member.value}" for member in enum}
     used |= {f"priority.{level}" for level in (1, 2, 3)}  # config/categories.yaml priorities
     assert sorted(used - set(MESSAGES["zh-CN"])) == []

@@ -5,10 +5,12 @@ from dispatch.account.enums import Role
 from dispatch.account.policy import can_act, can_view_squad, visible_squad
 from dispatch.case.events import commit_and_publish
 from dispatch.case.models import Case
-from dispatch.case.schemas import CaseDetailOut, CaseList, CaseOut, CaseQuery, SplitIn, TransitionIn
+from dispatch.case.enums import CaseAction, ReviewStatus
+from dispatch.case.schemas import CaseDetailOut, CaseList, CaseOut, CaseQuery, ReviewIn, SplitIn, TransitionIn
 from dispatch.case.service import case_detail_view, case_view, get_case, list_cases, split_ticket
 from dispatch.case.transitions import transition
 from dispatch.db import utcnow
+from dispatch.review import review_case, review_view
 from webapp.api.tickets import reveal_contact
 from webapp.auth import principal, requires
 from webapp.platform import current_platform, db_session
@@ -26,8 +28,10 @@ def visible_case(case_id: int, *, for_update: bool = False) -> Case:
 
 def detail(case: Case) -> dict:
     platform = current_platform()
-    return case_detail_view(session=db_session(), case=case, categories=platform.ctx.categories,
+    view = case_detail_view(session=db_session(), case=case, categories=platform.ctx.categories,
                             reveal_contact=reveal_contact())
+    view["review"] = review_view(case)
+    return view
 
 
 @blp.route("", methods=["GET"])
@@ -65,10 +69,27 @@ def move(body: dict, case_id: int):
     case = visible_case(case_id, for_update=True)
     if not can_act(principal(), body["action"], case.squad_code):
         abort(403, message=f"role '{principal().role.value}' may not {body['action'].value} this case")
+    if case.review_status == ReviewStatus.PENDING.value and body["action"] in (CaseAction.REGISTER, CaseAction.REJECT):
+        abort(409, message=f"case {case_id} awaits review: POST /api/cases/{case_id}/review")
     transition(session=session, case=case, action=body["action"], actor=principal().name, now=utcnow(),
                calendar=platform.ctx.calendar, categories=platform.ctx.categories, note=body.get("note"),
                reason=body.get("reason"), result=body["result"].value if body.get("result") else None,
                squad_code=body.get("squad"))
+    commit_and_publish(session, platform.bus)
+    return detail(case)
+
+
+@blp.route("/<int:case_id>/review", methods=["POST"])
+@requires(Role.ADMIN, Role.DISPATCHER)
+@blp.arguments(ReviewIn)
+@blp.response(200, CaseDetailOut)
+@blp.alt_response(409, description="the case does not await review")
+def review(body: dict, case_id: int):
+    """Confirm a camera or drone case (it is registered) or reject it with a reason (it never reaches a squad)."""
+    platform, session = current_platform(), db_session()
+    case = get_case(session=session, case_id=case_id, for_update=True)
+    review_case(session=session, ctx=platform.ctx, case=case, confirm=body["verdict"] == "confirm",
+                reason=body.get("reason"), note=body.get("note"), actor=principal().name, now=utcnow())
     commit_and_publish(session, platform.bus)
     return detail(case)
 

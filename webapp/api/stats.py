@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields
 
 from dispatch.account.policy import visible_squad
+from dispatch.review import review_stats
 from dispatch.stats import case_counts, squad_stats
 from webapp.auth import principal, requires
 from webapp.platform import current_platform, db_session
@@ -88,3 +89,24 @@ def counts(query: dict):
     counts); squad members count their own squad's cases."""
     return case_counts(session=db_session(), calendar=current_platform().ctx.calendar, **period(query),
                        squad_code=visible_squad(principal()))
+
+
+class ReviewStatsOut(Schema):
+    source = fields.String(metadata={"description": "camera or drone"})
+    rule = fields.String(allow_none=True, metadata={"description": "the vision rule, e.g. illegal_parking"})
+    confirmed = fields.Integer()
+    rejected = fields.Integer()
+    pending = fields.Integer()
+    false_detection = fields.Integer(metadata={"description": "rejected: no such object in the box"})
+    not_a_violation = fields.Integer(metadata={"description": "rejected: a real object, but no violation"})
+    duplicate = fields.Integer(metadata={"description": "rejected: another case holds it"})
+    precision = fields.Float(allow_none=True, metadata={"description": "confirmed / (confirmed + rejected)"})
+
+
+@blp.route("/review", methods=["GET"])
+@requires()
+@blp.arguments(StatsQuery, location="query")
+@blp.response(200, ReviewStatsOut(many=True))
+def review(query: dict):
+    """Camera and drone cases by source and rule: the dispatchers' verdicts, the precision in production."""
+    return review_stats(session=db_session(), **period(query), squad_code=visible_squad(principal()))

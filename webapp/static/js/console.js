@@ -14,7 +14,7 @@
   function filters() {
     var data = new FormData(filtersForm);
     return {status: data.get("status"), squad: data.get("squad"), category: data.get("category"),
-            overdue: data.get("overdue") === "true"};
+            overdue: data.get("overdue") === "true", review: data.get("review")};
   }
   function query() {
     var f = filters(), params = new URLSearchParams();
@@ -23,6 +23,7 @@
     if (f.squad) params.set("squad", f.squad);
     if (f.category) params.set("category", f.category);
     if (f.overdue) params.set("overdue", "true");
+    if (f.review) params.set("review", f.review);
     params.set("limit", "200");
     return params.toString();
   }
@@ -33,6 +34,7 @@
     if (f.squad && kase.squad_code !== f.squad) return false;
     if (f.category && kase.category !== f.category) return false;
     if (f.overdue && !kase.overdue) return false;
+    if (f.review && kase.review_status !== f.review) return false;
     return true;
   }
 
@@ -51,7 +53,9 @@
       el("td", {}, [el("span", {className: "dot", style: "background:" + GP.categoryColor(kase.category)}),
                     GP.categoryName(kase.category)]),
       el("td", {}, [el("span", {className: "status status-" + kase.status, text: GP.t("status." + kase.status)}),
-                    kase.overdue ? el("span", {className: "status overdue", text: GP.t("console.overdue")}) : null]),
+                    kase.overdue ? el("span", {className: "status overdue", text: GP.t("console.overdue")}) : null,
+                    kase.review_status === "pending" ? el("span", {className: "status review-pending",
+                                                                   text: GP.t("review.pending")}) : null]),
       el("td", {className: "squad", title: GP.squadName(kase.squad_code), text: GP.squadShort(kase.squad_code)}),
       el("td", {className: "address", title: kase.address || "", text: kase.address || kase.cell_code}),
       el("td", {className: "nowrap", text: GP.time(kase.reported_at)}),
@@ -126,8 +130,9 @@
      [GP.t("field.rework"), kase.rework_count]].forEach(function (pair) {
       field(pair[0], pair[1]).forEach(function (node) { fields.appendChild(node); });
     });
-    if (kase.reject_reason) field(GP.t("field.reason"), kase.reject_reason).forEach(function (node) { fields.appendChild(node); });
+    if (kase.reject_reason) field(GP.t("field.reason"), reasonText(kase.reject_reason)).forEach(function (node) { fields.appendChild(node); });
 
+    showReview(kase);
     var actions = document.getElementById("d-actions");
     if (!GP.actionButtons(kase, actions, function (updated) { showDetail(updated); upsertRow(updated); })) {
       actions.appendChild(el("p", {className: "muted", text: GP.t("console.no_actions")}));
@@ -138,7 +143,8 @@
     timeline.innerHTML = "";
     kase.timeline.forEach(function (event) {
       var extra = [];
-      if (event.data && event.data.reason) extra.push(GP.t("field.reason") + ": " + event.data.reason);
+      if (event.data && event.data.review) extra.push(GP.t("review." + event.data.review));
+      if (event.data && event.data.reason) extra.push(GP.t("field.reason") + ": " + reasonText(event.data.reason));
       if (event.data && event.data.result) extra.push(GP.t("result." + event.data.result));
       if (event.data && event.data.squad) extra.push("→ " + GP.squadName(event.data.squad));
       if (event.note) extra.push(event.note);
@@ -189,6 +195,65 @@
     miniMap.invalidateSize();
     miniMap.setView(at, 16);
   }
+
+  /* Review of a camera or drone case: both evidence photos side by side, the zone and dwell, confirm or reject. */
+  var REASONS = ["false_detection", "not_a_violation", "duplicate"];
+  function reasonText(reason) { return REASONS.indexOf(reason) >= 0 ? GP.t("reason." + reason) : reason; }
+  function showReview(kase) {
+    var box = document.getElementById("d-review"), review = kase.review;
+    box.hidden = !review;
+    if (!review) return;
+    var status = document.getElementById("r-status");
+    status.className = "status review-" + review.status;
+    status.textContent = GP.t("review." + review.status);
+    [0, 1].forEach(function (index) {
+      var holder = document.getElementById("r-photo-" + (index + 1)), photo = review.photos[index];
+      var caption = document.getElementById("r-caption-" + (index + 1));
+      holder.innerHTML = "";
+      caption.textContent = GP.t(index ? "review.photo2" : "review.photo1") + (photo && photo.taken_at ? " · " + GP.time(photo.taken_at) : "");
+      holder.appendChild(photo
+        ? el("a", {href: "/api/evidence/" + photo.id, target: "_blank"}, [el("img", {src: "/api/evidence/" + photo.id, alt: photo.caption || ""})])
+        : el("div", {className: "muted small", text: GP.t("review.no_photo")}));
+    });
+    var times = review.photos.map(function (photo) { return photo.taken_at ? Date.parse(photo.taken_at) : NaN; });
+    var apart = times.length === 2 && !isNaN(times[0]) && !isNaN(times[1]) ? Math.round((times[1] - times[0]) / 1000) : null;
+    var fields = document.getElementById("r-fields");
+    fields.innerHTML = "";
+    [[GP.t("review.camera"), GP.t("source." + review.source) + " " + (review.source_id || "")],
+     [GP.t("review.rule"), review.rule ? GP.t("rule." + review.rule) : null],
+     [GP.t("review.zone"), review.zone_id],
+     [GP.t("review.dwell"), review.dwell_s === null || review.dwell_s === undefined ? null
+       : GP.t("review.seconds", {n: Math.round(review.dwell_s)}) + (apart !== null ? " · " + GP.t("review.photos_apart", {n: apart}) : "")],
+     [GP.t("review.confidence"), review.confidence ? review.confidence.toFixed(2) : null],
+     review.reason ? [GP.t("review.reason"), reasonText(review.reason)] : null].forEach(function (pair) {
+      if (pair) field(pair[0], pair[1]).forEach(function (node) { fields.appendChild(node); });
+    });
+    var form = document.getElementById("r-form");
+    var me = GP.boot.me, mayReview = me.role === "dispatcher" || me.role === "admin";
+    form.hidden = !(review.status === "pending" && mayReview);
+    form.dataset.caseId = kase.id;
+    document.getElementById("r-error").hidden = true;
+    document.getElementById("r-note").value = "";
+  }
+  function sendReview(verdict) {
+    var form = document.getElementById("r-form"), id = Number(form.dataset.caseId);
+    var body = {verdict: verdict}, note = document.getElementById("r-note").value.trim();
+    if (verdict === "reject") body.reason = document.getElementById("r-reason").value;
+    if (note) body.note = note;
+    var buttons = form.querySelectorAll("button");
+    buttons.forEach(function (button) { button.disabled = true; });
+    GP.api("POST", "/api/cases/" + id + "/review", body).then(function (updated) {
+      GP.toast(GP.t(verdict === "confirm" ? "review.done_confirm" : "review.done_reject", {id: id}), "info");
+      showDetail(updated);
+      upsertRow(updated);
+    }).catch(function (failure) {
+      var error = document.getElementById("r-error");
+      error.textContent = GP.t("common.error", {message: failure.message});
+      error.hidden = false;
+    }).then(function () { buttons.forEach(function (button) { button.disabled = false; }); });
+  }
+  document.getElementById("r-confirm").addEventListener("click", function () { sendReview("confirm"); });
+  document.getElementById("r-reject").addEventListener("click", function () { sendReview("reject"); });
 
   function upsertRow(kase) {
     if (matches(kase)) {

@@ -144,6 +144,7 @@
     return me.role === "admin" || me.role === "dispatcher";
   };
   GP.actionsFor = function (kase) {
+    if (kase.review_status === "pending") return [];  // a camera's or drone's case moves by review first (console)
     return (GP.NEXT[kase.status] || []).filter(function (action) {
       // Reopening needs the caller's "dissatisfied" rating since the case closed (a list row has no rating: no button).
       if (action === "reopen" && !(kase.rating && kase.rating.rating === "dissatisfied")) return false;

@@ -61,6 +61,26 @@
     });
   }
 
+  /* The dispatchers' verdicts on camera and drone cases: the precision the cameras reach in production. */
+  function reviewTable(rows) {
+    var tbody = document.querySelector("#review-stats tbody");
+    tbody.innerHTML = "";
+    if (!rows.length) tbody.appendChild(el("tr", {}, [el("td", {colSpan: 9, className: "muted", text: GP.t("stats.no_data")})]));
+    rows.forEach(function (row) {
+      tbody.appendChild(el("tr", {"data-source": row.source, "data-rule": row.rule || ""}, [
+        el("td", {text: GP.t("source." + row.source)}),
+        el("td", {text: row.rule ? GP.t("rule." + row.rule) : GP.t("common.none")}),
+        el("td", {className: "num confirmed", text: String(row.confirmed)}),
+        el("td", {className: "num rejected", text: String(row.rejected)}),
+        el("td", {className: "num", text: String(row.false_detection)}),
+        el("td", {className: "num", text: String(row.not_a_violation)}),
+        el("td", {className: "num", text: String(row.duplicate)}),
+        el("td", {className: "num", text: String(row.pending)}),
+        el("td", {className: "num precision", text: GP.percent(row.precision)})
+      ]));
+    });
+  }
+
   /* Every local date from the first to the last one with cases: quiet days count as 0, not as missing. */
   function everyDay(dates) {
     if (!dates.length) return [];
@@ -134,8 +154,12 @@
   }
 
   function load() {
-    return Promise.all([GP.api("GET", "/api/stats/squads" + range()), GP.api("GET", "/api/stats/cases" + range())])
-      .then(function (loaded) { ranking(loaded[0]); charts(loaded[1]); heat(loaded[1]); document.body.dataset.ready = "1"; })
+    return Promise.all([GP.api("GET", "/api/stats/squads" + range()), GP.api("GET", "/api/stats/cases" + range()),
+                        GP.api("GET", "/api/stats/review" + range())])
+      .then(function (loaded) {
+        ranking(loaded[0]); charts(loaded[1]); heat(loaded[1]); reviewTable(loaded[2]);
+        document.body.dataset.ready = "1";
+      })
       .catch(function (failure) { GP.toast(GP.t("common.error", {message: failure.message}), "alert"); });
   }
 
