@@ -1,6 +1,7 @@
 """Evidence photos: officers' on-site photos uploaded to a case, served back to those who may see the case."""
 from collections.abc import Callable
 from functools import wraps
+from typing import IO
 
 from flask import request, send_file
 from flask_smorest import Blueprint, abort
@@ -38,6 +39,22 @@ def photo_sized(view: Callable) -> Callable:
     return sized
 
 
+def checked_image(stream: IO[bytes]) -> Image.Image:
+    """The photo's header read and its data verified, refused (422) before decoding when it has too many pixels."""
+    most = current_platform().settings.security.max_photo_pixels
+    try:
+        image = Image.open(stream)  # reads the header only
+        width, height = image.size
+        if width * height > most:
+            raise InputError("photo", f"the photo is {width}x{height} pixels; at most {most} pixels are accepted")
+        image.verify()
+    except Image.DecompressionBombError:  # so large that Pillow refuses to open it at all
+        raise InputError("photo", f"the photo has far more than {most} pixels") from None
+    except (UnidentifiedImageError, OSError):
+        raise InputError("photo", "not a JPEG, PNG or WebP image") from None
+    return image
+
+
 def evidence_store() -> EvidenceStore:
     return current_platform().evidence
 
@@ -53,11 +70,7 @@ def upload(form: dict, case_id: int):
     photo = request.files.get("photo")
     if photo is None:
         raise InputError("photo", "a photo file is required")
-    try:
-        image = Image.open(photo.stream)
-        image.verify()
-    except (UnidentifiedImageError, OSError):
-        raise InputError("photo", "not a JPEG, PNG or WebP image") from None
+    image = checked_image(photo.stream)
     if image.format not in IMAGE_SUFFIX:
         raise InputError("photo", f"{image.format} images are not accepted; send JPEG, PNG or WebP")
     photo.stream.seek(0)
