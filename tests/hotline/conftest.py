@@ -1,7 +1,6 @@
 """Hotline helpers: signed pushes, the case loop run to its close, a real server on loopback."""
 import hashlib
 import hmac
-import itertools
 import json
 import threading
 import time
@@ -25,7 +24,7 @@ from webapp import create_app
 from webapp.platform import Platform
 
 SECRET = "test-hotline-secret"
-_push_ages = itertools.count()
+_last_push = [0]  # timestamp of the last push signed
 CLOSE_LOOP = [(CaseAction.REGISTER, {}), (CaseAction.DISPATCH, {}), (CaseAction.ACCEPT, {}),
               (CaseAction.HANDLE, {"result": "persuaded"}), (CaseAction.VERIFY, {}), (CaseAction.CLOSE, {})]
 
@@ -42,8 +41,8 @@ def signed(body: bytes, path: str, *, secret: str = SECRET, timestamp: int | Non
 def push(client, orders, *, profile: str = "12345", secret: str = SECRET):
     body = json.dumps(orders, ensure_ascii=False).encode()
     path = f"/api/hotline/work-orders/{profile}"
-    # A gateway's every push is signed anew; one second apart each, so no two tests' pushes share a signature.
-    timestamp = int(time.time()) - next(_push_ages) % 240
+    # A gateway signs every push anew; a second apart at least, so that no two pushes share a signature.
+    timestamp = _last_push[0] = max(int(time.time()), _last_push[0] + 1)
     return client.post(path, data=body, headers=signed(body, path, secret=secret, timestamp=timestamp))
 
 
