@@ -77,7 +77,11 @@ class Open311Config(StrictModel):
 
 class HotlineConfig(StrictModel):
     secret: str | None = Field(None, description="shared secret of pushed work orders; GRIDPATROL_HOTLINE_SECRET")
-    signature_header: str = Field("X-Hotline-Signature", description="header with hex HMAC-SHA256 of the raw body")
+    signature_header: str = Field("X-Hotline-Signature", description="header with the hex HMAC-SHA256 of the push: "
+                                  "method, path, timestamp and raw body, each but the body followed by a newline")
+    timestamp_header: str = Field("X-Hotline-Timestamp", description="header with the push's Unix time in seconds")
+    signature_window_s: int = Field(300, ge=10, le=3600, description="largest age (either way) of a push's timestamp; "
+                                    "a signature is accepted once within it")
     profiles: dict[str, ProfileConfig] = Field({}, description="work-order layouts by name")
     replies: ReplyConfig = Field(default_factory=ReplyConfig)
     address: AddressConfig = Field(default_factory=AddressConfig)

@@ -12,6 +12,7 @@ from config.city import CityConfig
 from config.dispatch import CalendarConfig, DispatchConfig
 from config.hotline import HOTLINE_FILE, HotlineConfig
 from config.map import MapConfig
+from config.security import SecurityConfig
 from config.sources import WorkerConfig
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
@@ -28,6 +29,7 @@ class Settings(StrictModel):
     map: MapConfig = Field(default_factory=MapConfig)
     worker: WorkerConfig = Field(default_factory=WorkerConfig)
     hotline: HotlineConfig = Field(default_factory=HotlineConfig)
+    security: SecurityConfig = Field(default_factory=SecurityConfig)
 
     def path(self, relative: str) -> Path:
         """A settings path resolved against the repository root."""

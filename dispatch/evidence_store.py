@@ -1,8 +1,11 @@
 """Evidence files kept by the platform, under one root, named by URI `evidence/<folder>/<file>`."""
+import re
 import uuid
 from pathlib import Path
 
 URI_PREFIX = "evidence/"
+# What `save` names files: evidence/<folder>/<32 hex digits><suffix>. Nothing else is one of ours.
+OWN_URI = re.compile(r"evidence/[A-Za-z0-9_-]{1,64}/[0-9a-f]{32}\.(?:jpg|png|webp)")
 
 
 class EvidenceStore:

@@ -119,6 +119,7 @@ def login(app, platform: Platform) -> Callable[..., FlaskClient]:
         client = app.test_client()
         response = client.post("/api/auth/login", json={"username": username, "password": password})
         assert response.status_code == 200, response.json
+        client.environ_base["HTTP_X_CSRFTOKEN"] = response.json["csrf_token"]  # as the pages' scripts send it
         return client
 
     return sign_in

@@ -16,6 +16,7 @@ from webapp.extensions import socketio
 from webapp.live import LIVE_KEY, LivePush
 from webapp.pages import register_pages
 from webapp.platform import Platform, build_platform, init_app
+from webapp.security import register_security
 
 
 class IdConverter(IntegerConverter):
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     register_cli(app)
     register_pages(app)
     app.register_blueprint(metrics.blp)
+    register_security(app, settings)
     socketio.init_app(app, message_queue=settings.redis.url, async_mode="threading")
     live = app.extensions[LIVE_KEY] = LivePush(platform.sessions)
     platform.bus.subscribe(live.push)

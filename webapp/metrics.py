@@ -14,6 +14,7 @@ from dispatch.case.enums import OPEN_STATUSES
 from dispatch.case.models import Case
 from webapp.auth import resolve_principal
 from webapp.platform import Platform, current_platform
+from webapp.security import LOGIN_THROTTLED
 
 blp = Blueprint("ops", __name__)
 
@@ -111,4 +112,5 @@ def metrics() -> Response:
         return Response("metrics need the metrics token or a dispatcher's sign-in\n", status=401, mimetype="text/plain")
     registry = CollectorRegistry()
     registry.register(PlatformCollector(current_platform()))
+    registry.register(LOGIN_THROTTLED)
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

@@ -8,12 +8,13 @@ import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, Flask, Response, abort, current_app, g, redirect, render_template, request, send_file,
                    url_for)
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
 
 from dispatch.account.enums import Role
@@ -146,6 +147,7 @@ def boot(who: Principal, **extra: object) -> dict:
         "timezone_offset": zone_offset(settings.calendar.timezone),
         "city": settings.city.name,
         "last_event_id": last_event_id(),
+        "csrf_token": generate_csrf(),
         "squads": [{"code": s["code"], "name": s["name"]} for s in list_squads(session=db_session())],
         **extra,
     }
@@ -195,12 +197,23 @@ def home() -> ResponseReturnValue:
     return redirect(url_for(HOME_OF_ROLE[who.role]))
 
 
+def same_site_path(target: str) -> str:
+    """`target` if it is a path on this site, else "/": no open redirect after sign-in.
+
+    Browsers read a backslash as a slash and drop tabs and newlines, so `/\\evil.example` or
+    `/<tab>/evil.example` would leave the site: any of those, a scheme or a host means "/".
+    """
+    parts = urlsplit(target)
+    if (not target.startswith("/") or target.startswith("//") or "\\" in target or parts.scheme or parts.netloc
+            or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target)):
+        return "/"
+    return target
+
+
 @bp.route("/login")
 def login() -> str:
-    target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"  # only paths on this site: no open redirect
-    return render_template("login.html", next_url=target, boot={"lang": language(), "messages": messages(language())},
+    boot = {"lang": language(), "messages": messages(language()), "csrf_token": generate_csrf()}
+    return render_template("login.html", next_url=same_site_path(request.args.get("next", "")), boot=boot,
                            city=current_platform().settings.city.name)
 
 

@@ -1,7 +1,7 @@
 """People who sign in, and tokens for machine clients (hotline gateways, camera and drone workers)."""
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.db import Base, UTCDateTime
@@ -18,6 +18,8 @@ class User(Base):
     squad_code: Mapped[str | None] = mapped_column(ForeignKey("squads.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Sessions carry the version they were signed in under; raising it ends them all (sign out everywhere).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):

@@ -38,11 +38,38 @@ def create_user(
     return user
 
 
+# Checked when no such (active) account exists, so that an unknown name costs as long as a wrong password.
+_DUMMY_HASH: list[str] = []
+
+
+def dummy_hash() -> str:
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(generate_password_hash(secrets.token_hex(16)))
+    return _DUMMY_HASH[0]
+
+
 def authenticate(*, session: Session, username: str, password: str) -> User | None:
     user = session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()
-    if user is None or not check_password_hash(user.password_hash, password):
+    if user is None:
+        check_password_hash(dummy_hash(), password)  # same work either way: no telling names apart by timing
         return None
-    return user
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def change_password(*, session: Session, user: User, current_password: str, new_password: str) -> bool:
+    """Set a new password if `current_password` is right; ends the account's other sessions. False if wrong."""
+    if not check_password_hash(user.password_hash, current_password):
+        return False
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise InputError("new_password", f"at least {MIN_PASSWORD_LENGTH} characters")
+    user.password_hash = generate_password_hash(new_password)
+    end_sessions(user)
+    return True
+
+
+def end_sessions(user: User) -> None:
+    """Every session signed in under the account's current version ends (logout, password change, admin)."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def hash_token(token: str) -> str:

@@ -25,6 +25,15 @@ class HotlineReply(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
+class PushSignature(Base):
+    """A signature of a work-order push already taken: the same one again is a replay (kept for the window)."""
+
+    __tablename__ = "hotline_push_signatures"
+
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class CaseRating(Base):
     """A caller's satisfaction with a closed case (回访); the newest one counts."""
 

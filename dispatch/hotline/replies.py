@@ -14,8 +14,13 @@ from dispatch.hotline.enums import ReplyStatus
 from dispatch.hotline.models import HotlineReply
 
 def sign(body: bytes, secret: str) -> str:
-    """Hex HMAC-SHA256 of `body`: what pushed work orders carry, and what our replies carry back."""
+    """Hex HMAC-SHA256 of `body`: what our replies carry back."""
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def push_signature(*, method: str, path: str, timestamp: str, body: bytes, secret: str) -> str:
+    """Hex HMAC-SHA256 a pushed work order carries: of its method, path and timestamp (a line each), then the body."""
+    return sign(f"{method}\n{path}\n{timestamp}\n".encode() + body, secret)
 
 
 def hotline_body(reply: HotlineReply, config: ReplyConfig) -> dict[str, Any]:

@@ -1,6 +1,9 @@
 """Input and output shapes of tickets."""
-from marshmallow import Schema, fields, validate
+from urllib.parse import urlsplit
 
+from marshmallow import Schema, ValidationError, fields, validate
+
+from dispatch.evidence_store import OWN_URI
 from dispatch.fields import CrsName, StrictFloat
 from dispatch.privacy import mask_name, mask_phone
 from dispatch.ticket.enums import TicketSource, TicketStatus
@@ -18,8 +21,17 @@ class ReporterIn(Schema):
     phone = fields.String(validate=validate.Regexp(r"^\+?[0-9 \-]{3,32}$", error="not a phone number"))
 
 
+def web_or_own_uri(uri: str) -> None:
+    """An http(s) URL with a host, or an evidence id of the platform's own store; nothing else is linked or served."""
+    parts = urlsplit(uri)
+    web = parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in uri)
+    if not web and OWN_URI.fullmatch(uri) is None:
+        raise ValidationError("an http(s) URL or one of the platform's evidence ids (evidence/<folder>/<file>)")
+
+
 class EvidenceIn(Schema):
-    uri = fields.String(required=True, validate=validate.Length(1, 500))
+    uri = fields.String(required=True, validate=[validate.Length(1, 500), web_or_own_uri],
+                        metadata={"description": "http(s) URL, or an evidence id this platform handed out"})
     caption = fields.String(validate=validate.Length(max=200))
     taken_at = fields.AwareDateTime()
 

@@ -3,6 +3,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,18 +24,26 @@ from webapp import create_app
 from webapp.platform import Platform
 
 SECRET = "test-hotline-secret"
+_last_push = [0]  # timestamp of the last push signed
 CLOSE_LOOP = [(CaseAction.REGISTER, {}), (CaseAction.DISPATCH, {}), (CaseAction.ACCEPT, {}),
               (CaseAction.HANDLE, {"result": "persuaded"}), (CaseAction.VERIFY, {}), (CaseAction.CLOSE, {})]
 
 
-def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
-    return {"X-Hotline-Signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
-            "Content-Type": "application/json"}
+def signed(body: bytes, path: str, *, secret: str = SECRET, timestamp: int | None = None,
+           method: str = "POST") -> dict[str, str]:
+    """The hotline's headers: a timestamp and the HMAC-SHA256 of method, path, timestamp and body."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    message = f"{method}\n{path}\n{timestamp}\n".encode() + body
+    return {"X-Hotline-Signature": hmac.new(secret.encode(), message, hashlib.sha256).hexdigest(),
+            "X-Hotline-Timestamp": str(timestamp), "Content-Type": "application/json"}
 
 
 def push(client, orders, *, profile: str = "12345", secret: str = SECRET):
     body = json.dumps(orders, ensure_ascii=False).encode()
-    return client.post(f"/api/hotline/work-orders/{profile}", data=body, headers=signed(body, secret))
+    path = f"/api/hotline/work-orders/{profile}"
+    # A gateway signs every push anew; a second apart at least, so that no two pushes share a signature.
+    timestamp = _last_push[0] = max(int(time.time()), _last_push[0] + 1)
+    return client.post(path, data=body, headers=signed(body, path, secret=secret, timestamp=timestamp))
 
 
 def run_loop(platform: Platform, case_id: int, steps=CLOSE_LOOP) -> None:

@@ -1,6 +1,7 @@
 """Work orders through the API: signed push, file upload with a report, candidates, outbox, 回访 and reopen."""
 import io
 import json
+import time
 
 import pytest
 from openpyxl import Workbook
@@ -8,7 +9,7 @@ from sqlalchemy import select
 
 from dispatch.hotline.models import HotlineReply
 from dispatch.ticket.models import Ticket
-from tests.hotline.conftest import CLOSE_LOOP, push, run_loop
+from tests.hotline.conftest import CLOSE_LOOP, SECRET, push, run_loop, signed
 
 
 def order(number: str, **extra) -> dict:
@@ -39,6 +40,35 @@ def test_a_bad_or_missing_signature_is_refused(hotline_client, hotline_platform,
     assert response.status_code == 401
     with hotline_platform.sessions() as session:
         assert session.scalars(select(Ticket).where(Ticket.external_id == "GD-2")).first() is None
+
+
+def test_a_signature_covers_the_profile_in_the_path(hotline_client, hotline_platform) -> None:
+    body = json.dumps(order("GD-20"), ensure_ascii=False).encode()
+    headers = signed(body, "/api/hotline/work-orders/12345")
+    response = hotline_client.post("/api/hotline/work-orders/12319", data=body, headers=headers)
+    assert response.status_code == 401
+    with hotline_platform.sessions() as session:
+        assert session.scalars(select(Ticket).where(Ticket.external_id == "GD-20")).first() is None
+
+
+@pytest.mark.parametrize("age_s", [301, -301])
+def test_a_signature_outside_the_window_is_refused(hotline_client, hotline_platform, age_s) -> None:
+    path, body = "/api/hotline/work-orders/12345", json.dumps(order("GD-21"), ensure_ascii=False).encode()
+    response = hotline_client.post(path, data=body, headers=signed(body, path, timestamp=int(time.time()) - age_s))
+    assert response.status_code == 401 and "X-Hotline-Timestamp" in response.json["message"]
+    fresh = hotline_client.post(path, data=body, headers=signed(body, path, timestamp=int(time.time()) - 250))
+    assert fresh.status_code == 201
+
+
+def test_a_replayed_push_is_refused_by_every_process(sqlite_app) -> None:
+    """Two apps on one database stand for two web processes: what one took, the other refuses."""
+    first, second = (sqlite_app(hotline={"secret": SECRET}) for _ in range(2))
+    path, body = "/api/hotline/work-orders/12345", json.dumps(order("GD-22"), ensure_ascii=False).encode()
+    headers = signed(body, path)
+    assert first.test_client().post(path, data=body, headers=headers).status_code == 201
+    for app in (first, second):
+        again = app.test_client().post(path, data=body, headers=headers)
+        assert again.status_code == 401 and "replay" in again.json["message"]
 
 
 def test_an_unsure_address_waits_with_candidates(hotline_client, hotline_platform) -> None:

@@ -101,6 +101,8 @@ def signed_in(browser: Browser, server: Server, username: str, *, lang: str = "z
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
     page.errors = errors  # checked at the end of each test: no script error, no failed request
+    # The test's own API calls through the context send the session's CSRF token, as the pages' scripts do.
+    context.csrf = {"X-CSRFToken": page.evaluate("JSON.parse(document.getElementById('gp-boot').textContent).csrf_token")}
     return context, page
 
 
@@ -112,17 +114,19 @@ def open_ready(page: Page, path: str) -> None:
 
 
 def post_ticket(context: BrowserContext, lon: float, lat: float, **extra: object) -> dict:
-    response = context.request.post("/api/tickets", data=ticket_payload(lon=lon, lat=lat, **extra))
+    response = context.request.post("/api/tickets", data=ticket_payload(lon=lon, lat=lat, **extra),
+                                    headers=context.csrf)
     assert response.status == 201, response.text()
     return response.json()
 
 
 def move(context: BrowserContext, case_id: int, action: str, **extra: str) -> dict:
     if action == "handle":  # the report needs a photo taken on site (config/categories.yaml)
-        uploaded = context.request.post(f"/api/cases/{case_id}/evidence", multipart={
+        uploaded = context.request.post(f"/api/cases/{case_id}/evidence", headers=context.csrf, multipart={
             "photo": {"name": "site.png", "mimeType": "image/png", "buffer": SITE_PHOTO_PNG}})
         assert uploaded.status == 201, uploaded.text()
-    response = context.request.post(f"/api/cases/{case_id}/transitions", data={"action": action, **extra})
+    response = context.request.post(f"/api/cases/{case_id}/transitions", data={"action": action, **extra},
+                                    headers=context.csrf)
     assert response.status == 200, response.text()
     return response.json()
 
@@ -154,7 +158,8 @@ def seed_history(admin_context: BrowserContext, platform: Platform) -> None:
             move(admin_context, case["id"], step, **extra)
         if steps and steps[-1] == "close":  # the hotline's follow-up call (回访) rates the closed case
             rating = rng.choice(["satisfied", "satisfied", "basically_satisfied", "dissatisfied"])
-            response = admin_context.request.post(f"/api/hotline/cases/{case['id']}/rating", data={"rating": rating})
+            response = admin_context.request.post(f"/api/hotline/cases/{case['id']}/rating", data={"rating": rating},
+                                                  headers=admin_context.csrf)
             assert response.ok, response.text()
     # The overdue check runs on a timer in the server; mark a few the way it would, for the console's red rows.
     with platform.sessions() as session:
@@ -163,7 +168,7 @@ def seed_history(admin_context: BrowserContext, platform: Platform) -> None:
             case.overdue = True
         session.commit()
     unlocated = ticket_payload(lon=None, lat=None, category="0505", address="浉河区某小区门口（地址不详）")
-    assert admin_context.request.post("/api/tickets", data=unlocated).status == 201
+    assert admin_context.request.post("/api/tickets", data=unlocated, headers=admin_context.csrf).status == 201
 
 
 def wait_marker(page: Page, case_id: int, timeout_ms: float) -> None:
@@ -355,7 +360,7 @@ def test_english_pages_and_strangers(browser: Browser, server: Server) -> None:
 def test_console_locates_a_ticket_by_a_click_on_the_map(browser: Browser, server: Server) -> None:
     dispatcher, console = signed_in(browser, server, "dispatcher1")
     ticket = dispatcher.request.post("/api/tickets", data=ticket_payload(
-        lon=None, lat=None, category="0506", address="浉河区某路口（来电未说清）")).json()["ticket"]
+        lon=None, lat=None, category="0506", address="浉河区某路口（来电未说清）"), headers=dispatcher.csrf).json()["ticket"]
     open_ready(console, "/console")
     console.click(".tab[data-tab=locate]")
     console.click(f"#unlocated li[data-ticket-id='{ticket['id']}']")

@@ -36,7 +36,7 @@ def test_officer_sends_a_phone_photo_and_sees_the_complaint(browser: Browser, se
     admin, _ = signed_in(browser, server, "admin1")
     case = post_ticket(admin, *offset_m(*SOUTH_WEST, 80, -30), category="0505", text=COMPLAINT,
                        address="浉河区解放路18号")["case"]
-    citizen = admin.request.post(f"/api/cases/{case['id']}/evidence", multipart={
+    citizen = admin.request.post(f"/api/cases/{case['id']}/evidence", headers=admin.csrf, multipart={
         "photo": {"name": "citizen.png", "mimeType": "image/png", "buffer": SITE_PHOTO_PNG}, "caption": "群众拍摄"})
     assert citizen.status == 201, citizen.text()
     move(admin, case["id"], "register")

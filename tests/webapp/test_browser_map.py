@@ -235,7 +235,7 @@ def test_the_locate_queue_offers_the_address_books_candidates_on_the_map(browser
     writer.writerow({"工单编号": "LG-CAND-1", "来电时间": "2026-11-20 09:30:00", "诉求人": "李女士",
                      "联系电话": "13900003333", "诉求内容": "小区北门有流动摊贩占道经营",
                      "诉求地址": f"龙岗区{STREET}（小区北门）", "诉求类型": "流动摊贩"})
-    imported = context.request.post("/api/hotline/imports", multipart={
+    imported = context.request.post("/api/hotline/imports", headers=context.csrf, multipart={
         "profile": "12345", "file": {"name": "orders.csv", "mimeType": "text/csv",
                                      "buffer": rows.getvalue().encode("utf-8")}})
     assert imported.ok, imported.text()

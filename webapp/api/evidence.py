@@ -1,4 +1,6 @@
 """Evidence photos: officers' on-site photos uploaded to a case, served back to those who may see the case."""
+from typing import IO
+
 from flask import request, send_file
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
@@ -32,6 +34,22 @@ class EvidenceForm(Schema):
     photo = fields.Raw(metadata={"type": "string", "format": "binary", "description": "JPEG, PNG or WebP"})
 
 
+def checked_image(stream: IO[bytes]) -> Image.Image:
+    """The photo's header read and its data verified, refused (422) before decoding when it has too many pixels."""
+    most = current_platform().settings.security.max_photo_pixels
+    try:
+        image = Image.open(stream)  # reads the header only
+        width, height = image.size
+        if width * height > most:
+            raise InputError("photo", f"the photo is {width}x{height} pixels; at most {most} pixels are accepted")
+        image.verify()
+    except Image.DecompressionBombError:  # so large that Pillow refuses to open it at all
+        raise InputError("photo", f"the photo has far more than {most} pixels") from None
+    except (UnidentifiedImageError, OSError):
+        raise InputError("photo", "not a JPEG, PNG or WebP image", key="photo_not_image") from None
+    return image
+
+
 def evidence_store() -> EvidenceStore:
     return current_platform().evidence
 
@@ -47,11 +65,7 @@ def upload(form: dict, case_id: int):
     photo = request.files.get("photo")
     if photo is None:
         raise InputError("photo", "a photo file is required", key="photo_required")
-    try:
-        image = Image.open(photo.stream)
-        image.verify()
-    except (UnidentifiedImageError, OSError):
-        raise InputError("photo", "not a JPEG, PNG or WebP image", key="photo_not_image") from None
+    image = checked_image(photo.stream)
     if image.format not in IMAGE_SUFFIX:
         raise InputError("photo", f"{image.format} images are not accepted; send JPEG, PNG or WebP",
                          key="photo_not_image")

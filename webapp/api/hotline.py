@@ -1,12 +1,16 @@
 """Hotline work orders: signed push, batch upload, the reply outbox, satisfaction ratings, address candidates."""
+import datetime as dt
 import hmac
+import time
 from dataclasses import asdict
 
 from flask import request
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 
-from config.hotline import ProfileConfig
+from config.hotline import HotlineConfig, ProfileConfig
 from dispatch.account.enums import Role
 from dispatch.address.service import load_matcher, ticket_candidates
 from dispatch.case.service import get_case
@@ -15,7 +19,8 @@ from dispatch.errors import InputError, NotFound
 from dispatch.hotline.batch import import_rows, read_rows, summary
 from dispatch.hotline.enums import ReplyStatus, Satisfaction
 from dispatch.hotline.feedback import rate_case
-from dispatch.hotline.replies import list_replies, sign
+from dispatch.hotline.models import PushSignature
+from dispatch.hotline.replies import list_replies, push_signature
 from dispatch.ticket.models import Ticket
 from webapp.auth import principal, requires
 from webapp.guards import takes_uploads
@@ -102,15 +107,46 @@ def run_import(profile_name: str, rows: list[dict]) -> dict:
     return {"summary": summary(reports), "rows": [asdict(report) for report in reports]}
 
 
+def verify_push(config: HotlineConfig) -> None:
+    """401 unless the push is signed with our secret, timestamped within the window, and not seen before."""
+    timestamp = request.headers.get(config.timestamp_header, "")
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > config.signature_window_s:
+        abort(401, message=f"missing {config.timestamp_header}, or more than {config.signature_window_s} s off")
+    expected = push_signature(method=request.method, path=request.path, timestamp=timestamp,
+                              body=request.get_data(), secret=config.secret or "")
+    given = request.headers.get(config.signature_header, "").removeprefix("sha256=")
+    if not config.secret or not hmac.compare_digest(given, expected):
+        abort(401, message=f"missing or wrong {config.signature_header}")
+    if not remember_signature(expected, window_s=config.signature_window_s):
+        abort(401, message=f"replayed push: this {config.signature_header} was already taken")
+
+
+def remember_signature(signature: str, *, window_s: int) -> bool:
+    """Record a push's signature in the database (shared by every web process); False if it was there already.
+
+    The row joins the request's transaction, so a push that fails leaves no trace; a concurrent twin waits on
+    the unique key and loses. Rows older than two windows go: their timestamps are refused anyway.
+    """
+    session, now = db_session(), utcnow()
+    session.execute(delete(PushSignature).where(PushSignature.seen_at < now - dt.timedelta(seconds=2 * window_s)))
+    try:
+        with session.begin_nested():
+            session.add(PushSignature(signature=signature, seen_at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
 @blp.route("/work-orders/<profile>", methods=["POST"])
 @blp.response(201, ImportOut)
 @blp.alt_response(401, description="missing or wrong signature")
 def push(profile: str):
-    """Work orders pushed by the hotline: one JSON object or a list, signed with HMAC-SHA256 of the raw body."""
-    config = current_platform().settings.hotline
-    given = request.headers.get(config.signature_header, "").removeprefix("sha256=")
-    if not config.secret or not hmac.compare_digest(given, sign(request.get_data(), config.secret)):
-        abort(401, message=f"missing or wrong {config.signature_header}")
+    """Work orders pushed by the hotline: one JSON object or a list, signed (HMAC-SHA256) with a timestamp.
+
+    The signature covers `METHOD\\nPATH\\nTIMESTAMP\\n` and the raw body; a timestamp off by more than
+    `hotline.signature_window_s` is refused, and each signature is taken once (a replay is refused).
+    """
+    verify_push(current_platform().settings.hotline)
     body = request.get_json(silent=True)
     orders = body if isinstance(body, list) else [body]
     if not all(isinstance(order, dict) for order in orders):

@@ -32,6 +32,8 @@
 
   GP.api = function (method, url, body) {
     var init = {method: method, credentials: "same-origin", headers: {"Accept": "application/json"}};
+    // Flask-WTF's CSRF check: every write carries the session's token (from the page's boot JSON).
+    if (method !== "GET" && method !== "HEAD") init.headers["X-CSRFToken"] = boot.csrf_token || "";
     if (body instanceof FormData) init.body = body;
     else if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
