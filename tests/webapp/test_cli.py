@@ -81,7 +81,9 @@ def demo_app_with_case(tmp_path):
         create_user(session=session, username="disp", password="pw-for-tests", role=Role.DISPATCHER)
         session.commit()
     client = app.test_client()
-    assert client.post("/api/auth/login", json={"username": "disp", "password": "pw-for-tests"}).status_code == 200
+    signed_in = client.post("/api/auth/login", json={"username": "disp", "password": "pw-for-tests"})
+    assert signed_in.status_code == 200
+    client.environ_base["HTTP_X_CSRFTOKEN"] = signed_in.json["csrf_token"]  # as the pages send it with writes
     lon, lat = DEMO_CENTRE_WGS84
     created = client.post("/api/tickets", json=ticket_payload(lon=lon, lat=lat))
     assert created.status_code == 201, created.json
