@@ -39,6 +39,9 @@ class ProfileConfig(StrictModel):
     categories: dict[str, str | None] = Field(
         {}, description="their category value → our category code; null = too coarse, classify the text"
     )
+    header_row: int | None = Field(
+        None, ge=1, le=100, description="1-based row of a spreadsheet's header; null = the first row naming a field"
+    )
 
 
 class ReplyConfig(StrictModel):

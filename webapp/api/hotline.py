@@ -127,7 +127,8 @@ def upload(form: dict):
     upload_file = request.files.get("file")
     if upload_file is None:
         raise InputError("file", "send the work orders as the multipart field 'file'")
-    return run_import(form["profile"], read_rows(upload_file.read(), upload_file.filename or ""))
+    table = read_rows(upload_file.read(), upload_file.filename or "", profiles=[profile_named(form["profile"])])
+    return run_import(form["profile"], table.rows)
 
 
 @blp.route("/replies", methods=["GET"])
