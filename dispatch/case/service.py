@@ -11,6 +11,7 @@ from dispatch.case.events import record_event
 from dispatch.case.models import Case, CaseEvent, Evidence
 from dispatch.categories import Category, CategoryTable
 from dispatch.errors import InputError, NotFound
+from dispatch.privacy import mask_text, mask_values
 from dispatch.ticket.enums import TicketStatus
 from dispatch.ticket.models import Ticket
 from dispatch.ticket.schemas import ticket_view
@@ -62,9 +63,23 @@ def case_view(case: Case, categories: CategoryTable) -> dict[str, Any]:
     return view
 
 
+def masked_case_view(view: dict[str, Any]) -> dict[str, Any]:
+    """A case view for those who may not see callers' contacts: personal data in its free text masked."""
+    return {**view, "address": mask_text(view["address"]), "reject_reason": mask_text(view["reject_reason"])}
+
+
+def event_view(event: CaseEvent, *, reveal_contact: bool) -> dict[str, Any]:
+    view = {column: getattr(event, column) for column in CaseEvent.__table__.columns.keys()}
+    if not reveal_contact:
+        view["note"], view["data"] = mask_text(view["note"]), mask_values(view["data"])
+    return view
+
+
 def case_detail_view(*, session: Session, case: Case, categories: CategoryTable, reveal_contact: bool) -> dict:
     view = case_view(case, categories)
-    view["timeline"] = case.events
+    if not reveal_contact:
+        view = masked_case_view(view)
+    view["timeline"] = [event_view(event, reveal_contact=reveal_contact) for event in case.events]
     view["tickets"] = [ticket_view(ticket, reveal_contact=reveal_contact) for ticket in case.tickets]
     ticket_ids = [ticket.id for ticket in case.tickets]
     view["evidence"] = list(session.scalars(

@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from dispatch.fields import CrsName, StrictFloat
-from dispatch.privacy import mask_name, mask_phone
+from dispatch.privacy import mask_name, mask_phone, mask_text
 from dispatch.ticket.enums import TicketSource, TicketStatus
 from dispatch.ticket.models import Ticket
 
@@ -59,7 +59,7 @@ class TicketOut(Schema):
     source = fields.String()
     external_id = fields.String()
     category = fields.String()
-    text = fields.String()
+    text = fields.String(metadata={"description": "phones, ID numbers and plates masked unless the viewer is a dispatcher"})
     address = fields.String(allow_none=True)
     location_input = fields.Nested(LocationOut, allow_none=True, metadata={"description": "as received"})
     location = fields.Nested(LocationOut, allow_none=True, metadata={"description": "WGS-84"})
@@ -73,13 +73,13 @@ class TicketOut(Schema):
 
 def ticket_view(ticket: Ticket, *, reveal_contact: bool) -> dict:
     """The ticket as the API shows it; callers' contact masked unless `reveal_contact`."""
-    name, phone = ticket.reporter_name, ticket.reporter_phone
+    name, phone, text = ticket.reporter_name, ticket.reporter_phone, ticket.text
     if not reveal_contact:
-        name, phone = mask_name(name), mask_phone(phone)
+        name, phone, text = mask_name(name), mask_phone(phone), mask_text(text)
     located_input = ticket.input_lon is not None
     return {
         "id": ticket.id, "source": ticket.source, "external_id": ticket.external_id,
-        "category": ticket.category, "text": ticket.text, "address": ticket.address,
+        "category": ticket.category, "text": text, "address": ticket.address,
         "location_input": {"lon": ticket.input_lon, "lat": ticket.input_lat, "crs": ticket.input_crs}
         if located_input else None,
         "location": {"lon": ticket.lon, "lat": ticket.lat, "crs": "wgs84"} if ticket.lon is not None else None,
