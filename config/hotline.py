@@ -76,6 +76,12 @@ class Open311Config(StrictModel):
     jurisdiction_id: str | None = Field(None, description="our jurisdiction id; null = a single-jurisdiction endpoint")
     window_days: int = Field(90, ge=1, le=90, description="largest start_date..end_date span (the spec's 90 days)")
     max_results: int = Field(1000, ge=1, le=1000, description="most requests one query returns")
+    public_listing: bool = Field(
+        False, description="anyone may read requests filed over Open311 or marked public; off = api_key clients only"
+    )
+    public_location_decimals: int = Field(
+        3, ge=0, le=6, description="decimals of lat/long in the public listing (3 ≈ 100 m)"
+    )
 
 
 class HotlineConfig(StrictModel):

@@ -69,6 +69,11 @@ class TicketOut(Schema):
     status = fields.String()
     unlocated_reason = fields.String(allow_none=True)
     case_id = fields.Integer(allow_none=True)
+    public = fields.Boolean(metadata={"description": "listed by Open311 when its public listing is on"})
+
+
+class PublicIn(Schema):
+    public = fields.Boolean(required=True, metadata={"description": "true: Open311's public listing may show it"})
 
 
 def ticket_view(ticket: Ticket, *, reveal_contact: bool) -> dict:
@@ -85,5 +90,5 @@ def ticket_view(ticket: Ticket, *, reveal_contact: bool) -> dict:
         "location": {"lon": ticket.lon, "lat": ticket.lat, "crs": "wgs84"} if ticket.lon is not None else None,
         "cell_code": ticket.cell_code, "reporter": {"name": name, "phone": phone},
         "received_at": ticket.received_at, "status": ticket.status,
-        "unlocated_reason": ticket.unlocated_reason, "case_id": ticket.case_id,
+        "unlocated_reason": ticket.unlocated_reason, "case_id": ticket.case_id, "public": ticket.public,
     }
