@@ -1,13 +1,18 @@
 """Work-order files as hotlines really send them: broken files, title rows, two-level headers, empty sheets."""
 import io
 import os
+import time
+import uuid
 
 import pytest
 from openpyxl import Workbook
 
 from config.hotline import ProfileConfig
+from dispatch.account.enums import Role
+from dispatch.account.service import create_user
 from dispatch.errors import InputError
 from dispatch.hotline.batch import missing_fields, read_rows
+from webapp.tasks import import_runner
 
 HEADER = ["工单编号", "来电时间", "诉求人", "联系电话", "诉求内容", "诉求地址", "诉求类型", "经度", "纬度"]
 ORDER = ["XL-1", "2026-11-20 09:30:00", "王先生", "13900002222", "门口有流动摊贩占道经营", "浉河区新华路十二号",
@@ -138,3 +143,44 @@ def test_a_bad_file_on_the_command_line_is_one_error_line(sqlite_app, tmp_path, 
     assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
     [error] = [line for line in result.output.splitlines() if line.startswith("Error")]
     assert said in error
+
+
+def many_orders_csv(count: int) -> bytes:
+    lines = [",".join(HEADER)]
+    for number in range(count):
+        lines.append(",".join(map(str, [f"BIG-{number}", *ORDER[1:7], 114.0735 + number * 1e-5, 32.1232])))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def test_a_long_import_runs_as_a_job_any_process_can_follow(sqlite_app) -> None:
+    app = sqlite_app()
+    dispatcher, leader = sign_in(app, "dispatcher"), sign_in(app, "squad_leader", "SQ01")
+    other_process = sign_in(sqlite_app(), "admin")  # another app on the same database: another web process
+    response = dispatcher.post("/api/hotline/imports", content_type="multipart/form-data",
+                               data={"profile": "12345", "file": (io.BytesIO(many_orders_csv(450)), "big.csv")})
+    assert response.status_code == 202 and response.json["total"] == 450
+    job_url = f"/api/hotline/imports/{response.json['id']}"
+    assert response.json["status"] in ("queued", "running") and response.json["done"] < 450  # the request did not wait
+    assert dispatcher.get(f"{job_url}/report.csv").status_code in (409, 200)
+    seen = []
+    while not seen or seen[-1]["status"] in ("queued", "running"):
+        seen.append(other_process.get(job_url).json)
+        time.sleep(0.05)
+    assert seen[-1]["status"] == "done" and seen[-1]["done"] == 450
+    assert any(0 < job["done"] < 450 for job in seen)  # progress came in steps
+    assert seen[-1]["summary"]["rows"] == 450
+    report = other_process.get(f"{job_url}/report.csv")
+    assert report.get_data(as_text=True).count("\n") == 451
+    assert other_process.get("/api/hotline/imports").json[0]["id"] == response.json["id"]
+    assert leader.get(job_url).status_code == 403 and leader.get("/api/hotline/imports").status_code == 403
+    import_runner(app).wait(60)
+
+
+def sign_in(app, role: str, squad: str | None = None):
+    username = f"{role}-{uuid.uuid4().hex[:6]}"
+    with app.extensions["gridpatrol"].sessions() as session:
+        create_user(session=session, username=username, password="pw-for-tests", role=Role(role), squad_code=squad)
+        session.commit()
+    client = app.test_client()
+    assert client.post("/api/auth/login", json={"username": username, "password": "pw-for-tests"}).status_code == 200
+    return client
