@@ -30,3 +30,5 @@ class RedisConfig(StrictModel):
     url: str | None = Field(None, description="Redis URL; unset = in-process bus; REDIS_URL overrides")
     detections_stream: str = Field("gridpatrol:detections", min_length=1, description="stream of workers' reports")
     events_channel: str = Field("gridpatrol:case-events", min_length=1, description="pub/sub channel of case events")
+    max_deliveries: int = Field(10, ge=1, le=1000,
+                                description="deliveries of a report failing each time before it is parked as dead")

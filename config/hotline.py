@@ -39,6 +39,9 @@ class ProfileConfig(StrictModel):
     categories: dict[str, str | None] = Field(
         {}, description="their category value → our category code; null = too coarse, classify the text"
     )
+    header_row: int | None = Field(
+        None, ge=1, le=100, description="1-based row of a spreadsheet's header; null = the first row naming a field"
+    )
 
 
 class ReplyConfig(StrictModel):
@@ -73,6 +76,12 @@ class Open311Config(StrictModel):
     jurisdiction_id: str | None = Field(None, description="our jurisdiction id; null = a single-jurisdiction endpoint")
     window_days: int = Field(90, ge=1, le=90, description="largest start_date..end_date span (the spec's 90 days)")
     max_results: int = Field(1000, ge=1, le=1000, description="most requests one query returns")
+    public_listing: bool = Field(
+        False, description="anyone may read requests filed over Open311 or marked public; off = api_key clients only"
+    )
+    public_location_decimals: int = Field(
+        3, ge=0, le=6, description="decimals of lat/long in the public listing (3 ≈ 100 m)"
+    )
 
 
 class HotlineConfig(StrictModel):

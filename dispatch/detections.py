@@ -68,7 +68,8 @@ class DetectionIn(Schema):
     category = fields.String(required=True, validate=validate.Length(1, 8))
     observed_at = fields.AwareDateTime(required=True, metadata={"description": "wall-clock time of the phase"})
     dwell_s = fields.Float(required=True, validate=validate.Range(0))
-    location = fields.Nested(LocationIn, allow_none=True)
+    location = fields.Nested(LocationIn, required=True, allow_none=True,
+                             metadata={"description": "null: the camera's position is unknown, place it by hand"})
     photos = fields.List(fields.Nested(PhotoIn), load_default=list, validate=validate.Length(max=5))
     event = fields.Dict(load_default=dict, metadata={"description": "the worker's own event record, kept raw"})
 

@@ -3,11 +3,12 @@ from dispatch.account.models import ApiToken, User
 from dispatch.address.models import AddressCandidate, StandardAddress
 from dispatch.case.models import Case, CaseEvent, Evidence
 from dispatch.db import Base
-from dispatch.hotline.models import CaseRating, HotlineReply
+from dispatch.hotline.models import CaseRating, HotlineReply, ImportJob
 from dispatch.squad.models import Cell, Squad
 from dispatch.ticket.models import Ticket
 
 __all__ = [
     "AddressCandidate", "ApiToken", "Base", "Case", "CaseEvent", "CaseRating", "Cell", "Evidence", "HotlineReply",
+    "ImportJob",
     "Squad", "StandardAddress", "Ticket", "User",
 ]

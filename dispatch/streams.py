@@ -3,7 +3,11 @@
 In one process it is a plain queue. With Redis it is a Stream read by the consumer group
 "dispatch": each report goes to one consumer, stays pending until acknowledged after the
 database commit, and is claimed again by a live consumer if its reader died.
+
+A report that can never be taken in (invalid, or failing every delivery) is parked with the
+reason in a dead-letter stream ("<stream>:dead"), where an admin reads it, instead of coming back forever.
 """
+import datetime as dt
 import json
 import os
 import queue
@@ -23,12 +27,23 @@ class DetectionQueue(Protocol):
     def read(self, *, count: int, block_ms: int) -> list[tuple[str, Message]]: ...
     def ack(self, message_id: str) -> None: ...
     def backlog(self) -> dict[str, int]: ...
+    def deliveries(self, message_id: str) -> int: ...
+    def park(self, message_id: str, message: Any, reason: str) -> None: ...
+    def dead_letters(self, *, limit: int) -> list[Message]: ...
+    def dead_count(self) -> int: ...
+
+
+def dead_letter(message_id: str, message: Any, reason: str) -> Message:
+    """A parked report: its id on the stream, the message as sent, why it was parked, and when."""
+    return {"id": message_id, "message": message, "reason": reason[:2000],
+            "parked_at": dt.datetime.now(dt.timezone.utc).isoformat()}
 
 
 class InProcessDetectionQueue:
     def __init__(self) -> None:
         self.items: queue.Queue[tuple[str, Message]] = queue.Queue()
         self.ids = count(1)
+        self.dead: list[Message] = []
 
     def add(self, message: Message) -> str:
         message_id = str(next(self.ids))
@@ -51,11 +66,24 @@ class InProcessDetectionQueue:
     def backlog(self) -> dict[str, int]:
         return {"waiting": self.items.qsize(), "pending": 0}
 
+    def deliveries(self, message_id: str) -> int:
+        return 1  # a report read from memory is never delivered again
+
+    def park(self, message_id: str, message: Any, reason: str) -> None:
+        self.dead.append(dead_letter(message_id, message, reason))
+
+    def dead_letters(self, *, limit: int) -> list[Message]:
+        return self.dead[::-1][:limit]
+
+    def dead_count(self) -> int:
+        return len(self.dead)
+
 
 class RedisDetectionStream:
     def __init__(self, url: str, *, stream: str = STREAM, group: str = GROUP, claim_idle_ms: int = 30_000) -> None:
         self.client = redis.Redis.from_url(url)
         self.stream, self.group, self.claim_idle_ms = stream, group, claim_idle_ms
+        self.dead_stream = f"{stream}:dead"
         self.consumer = f"{socket.gethostname()}-{os.getpid()}"
         self.ensure_group()
 
@@ -91,10 +119,34 @@ class RedisDetectionStream:
         if not entries:
             answer = self.client.xreadgroup(self.group, self.consumer, {self.stream: ">"}, count=count, block=block_ms)
             entries = answer[0][1] if answer else []
-        return [(entry_id.decode(), json.loads(fields[b"json"])) for entry_id, fields in entries]
+        messages = []
+        for entry_id, fields in entries:
+            try:
+                messages.append((entry_id.decode(), json.loads(fields[b"json"])))
+            except (KeyError, UnicodeDecodeError, ValueError) as error:  # no handler could ever read it
+                raw = {key.decode(errors="replace"): value.decode(errors="replace") for key, value in fields.items()}
+                self.park(entry_id.decode(), raw, f"not a JSON report in field 'json': {error!r}")
+        return messages
 
     def ack(self, message_id: str) -> None:
         self.client.xack(self.stream, self.group, message_id)
+
+    def deliveries(self, message_id: str) -> int:
+        """How often the group has handed this report out (1 on its first reading)."""
+        entries = self.client.xpending_range(self.stream, self.group, min=message_id, max=message_id, count=1)
+        return int(entries[0]["times_delivered"]) if entries else 1
+
+    def park(self, message_id: str, message: Any, reason: str) -> None:
+        """Copy the report with its reason to the dead-letter stream, then acknowledge it: it is not read again."""
+        parked = dead_letter(message_id, message, reason)
+        self.client.xadd(self.dead_stream, {"json": json.dumps(parked, ensure_ascii=False)})
+        self.ack(message_id)
+
+    def dead_letters(self, *, limit: int) -> list[Message]:
+        return [json.loads(fields[b"json"]) for _, fields in self.client.xrevrange(self.dead_stream, count=limit)]
+
+    def dead_count(self) -> int:
+        return int(self.client.xlen(self.dead_stream))
 
     def backlog(self) -> dict[str, int]:
         """Reports not yet read by the group (its lag) and read but not acknowledged (pending)."""

@@ -17,7 +17,8 @@ from dispatch.address.demo import demo_addresses
 from dispatch.address.service import load_matcher, read_address_csv, store_addresses
 from dispatch.db import WRITER, utcnow
 from dispatch.errors import InputError
-from dispatch.hotline.batch import choose_profile, import_rows, read_rows, row_points, summary, write_report
+from dispatch.hotline.batch import (choose_profile, import_rows, missing_fields, read_rows, row_points, summary,
+                                    write_report)
 from dispatch.hotline.extent import add_extent_grid
 from dispatch.hotline.outbox import HOTLINE_SOURCES as HOTLINE_SOURCE_NAMES
 from dispatch.hotline.replies import send_due_replies
@@ -239,11 +240,16 @@ def import_command(file: str, profile: str | None, source: str | None, report_pa
     platform = current_platform()
     config = platform.settings.hotline
     path = Path(file)
+    candidates = [config.profiles[profile]] if profile in config.profiles else list(config.profiles.values())
     try:
-        rows = read_rows(path.read_bytes(), path.name)
-        name, chosen = choose_profile(config.profiles, rows, name=profile, source=source)
+        table = read_rows(path.read_bytes(), path.name, profiles=candidates)
+        name, chosen = choose_profile(config.profiles, table.columns, name=profile, source=source)
     except InputError as exc:
         raise click.BadParameter(exc.message, param_hint=exc.field) from exc
+    rows = table.rows
+    lacking = missing_fields(chosen, table.columns)
+    if lacking:
+        click.echo(f"not in the file (left empty): {', '.join(lacking)}")
     with platform.sessions(execution_options=WRITER) as session:
         if extent_cell_m is not None:
             lons, lats = row_points(rows, chosen)

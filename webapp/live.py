@@ -5,10 +5,11 @@ from collections import deque
 from flask_socketio import join_room
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatch.account.policy import Principal, visible_squad
+from dispatch.account.policy import Principal, reveals_contact, visible_squad
 from dispatch.bus import Message
 from dispatch.case.events import event_message, moved_away_message
 from dispatch.case.service import moved_away_since, timeline_since
+from dispatch.privacy import mask_values
 from webapp.auth import resolve_principal
 from webapp.extensions import socketio
 from webapp.platform import db_session
@@ -51,8 +52,10 @@ class LivePush:
                 self.sent.discard(self.sent_order[0])
             self.sent_order.append(message["id"])
             self.sent.add(message["id"])
-        for room in (DISPATCH_ROOM, squad_room(message["case"]["squad_code"])):
-            socketio.emit("case_event", message, to=room, ignore_queue=True)
+        socketio.emit("case_event", message, to=DISPATCH_ROOM, ignore_queue=True)
+        # Squads may not see callers' contacts: what the text holds of them is masked in their copy.
+        socketio.emit("case_event", mask_values(message), to=squad_room(message["case"]["squad_code"]),
+                      ignore_queue=True)
         left = (message.get("data") or {}).get("from_squad")
         if left and left != message["case"]["squad_code"]:  # dispatched to another squad: off the first one's map
             socketio.emit("case_event", moved_away_message(message), to=squad_room(left), ignore_queue=True)
@@ -87,6 +90,8 @@ def catch_up(data: dict | None) -> dict:
     squad = visible_squad(principal)
     events = timeline_since(session=db_session(), after_id=after_id, squad_code=squad, limit=CATCH_UP_LIMIT)
     messages = [event_message(event) for event in events]
+    if not reveals_contact(principal):
+        messages = [mask_values(message) for message in messages]
     if squad is not None:  # and the cases dispatched away from this squad meanwhile, as bare removals
         messages += [moved_away_message(event_message(event))
                      for event in moved_away_since(session=db_session(), after_id=after_id, squad_code=squad,

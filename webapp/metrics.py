@@ -41,6 +41,9 @@ class PlatformCollector:
         for state, count in self.platform.detections.backlog().items():
             backlog.add_metric([state], count)
         yield backlog
+        yield GaugeMetricFamily("gridpatrol_detection_dead_letters",
+                                "detection reports parked as never takeable (GET /api/detections/dead-letters)",
+                                value=self.platform.detections.dead_count())
         fps = GaugeMetricFamily("gridpatrol_source_fps", "frames analysed per second", labels=["source", "kind"])
         age = GaugeMetricFamily("gridpatrol_source_report_age_seconds", "seconds since the worker's last report",
                                 labels=["source"])

@@ -220,7 +220,7 @@ def login() -> str:
 @bp.route("/console")
 @page(*CENTRE)
 def console(who: Principal) -> str:
-    return render_page("console.html", who)
+    return render_page("console.html", who, import_profiles=list(current_platform().settings.hotline.profiles))
 
 
 @bp.route("/map")

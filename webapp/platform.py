@@ -39,7 +39,7 @@ class Platform:
 
     def detection_consumer(self) -> DetectionConsumer:
         return DetectionConsumer(sessions=self.sessions, ctx=self.ctx, bus=self.bus, store=self.evidence,
-                                 queue=self.detections)
+                                 queue=self.detections, max_deliveries=self.settings.redis.max_deliveries)
 
 
 def build_platform(settings: Settings) -> Platform:

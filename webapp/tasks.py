@@ -11,7 +11,9 @@ from config.sources import load_sources
 from config.vision import load_vision_config
 from dispatch.case.events import commit_and_publish
 from dispatch.case.service import flag_overdue
+from config.hotline import ProfileConfig
 from dispatch.db import WRITER, utcnow
+from dispatch.hotline.jobs import run_job
 from dispatch.hotline.replies import send_due_replies
 from webapp.platform import Platform
 
@@ -83,3 +85,30 @@ def run_reply_sender(platform: Platform) -> None:
         except Exception:  # the hotline or the database away: the outbox keeps the replies for the next round
             log.exception("hotline reply round failed")
         time.sleep(config.replies.every_s)
+
+
+class ImportRunner:
+    """Runs uploaded work-order files' import jobs in threads of this process (app.extensions[IMPORTS_KEY])."""
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+
+    def start(self, platform: Platform, *, job_id: int, profile: ProfileConfig, rows: list[dict]) -> None:
+        thread = threading.Thread(
+            target=run_job, name=f"import-job-{job_id}", daemon=True,
+            kwargs={"sessions": platform.sessions, "bus": platform.bus, "ctx": platform.ctx,
+                    "config": platform.settings.hotline, "profile": profile, "job_id": job_id, "rows": rows})
+        self.threads = [t for t in self.threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def wait(self, timeout_s: float) -> None:
+        """Until this process's jobs have finished (or `timeout_s` passed for each)."""
+        for thread in list(self.threads):
+            thread.join(timeout_s)
+
+
+IMPORTS_KEY = "gridpatrol_imports"
+
+
+def import_runner(app: Flask) -> ImportRunner:
+    return app.extensions.setdefault(IMPORTS_KEY, ImportRunner())

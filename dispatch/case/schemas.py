@@ -40,7 +40,8 @@ class ReviewIn(Schema):
 
 
 class SplitIn(Schema):
-    ticket_id = fields.Integer(required=True)
+    ticket_id = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1),
+                               metadata={"description": "a ticket of this case (ids are 32-bit)"})
 
 
 class CaseOut(Schema):

@@ -14,6 +14,7 @@ from dispatch.categories import Category, CategoryTable
 from dispatch.account.service import actor_names
 from dispatch.errors import InputError, NotFound
 from dispatch.hotline.feedback import latest_rating
+from dispatch.privacy import mask_text, mask_values
 from dispatch.ticket.enums import TicketStatus
 from dispatch.ticket.models import Ticket
 from dispatch.ticket.schemas import ticket_view
@@ -70,10 +71,24 @@ def case_view(case: Case, categories: CategoryTable) -> dict[str, Any]:
     return view
 
 
+def masked_case_view(view: dict[str, Any]) -> dict[str, Any]:
+    """A case view for those who may not see callers' contacts: personal data in its free text masked."""
+    return {**view, "address": mask_text(view["address"]), "reject_reason": mask_text(view["reject_reason"])}
+
+
+def event_view(event: CaseEvent, *, reveal_contact: bool) -> dict[str, Any]:
+    view = {column: getattr(event, column) for column in CaseEvent.__table__.columns.keys()}
+    if not reveal_contact:
+        view["note"], view["data"] = mask_text(view["note"]), mask_values(view["data"])
+    return view
+
+
 def case_detail_view(*, session: Session, case: Case, categories: CategoryTable, reveal_contact: bool) -> dict:
     view = case_view(case, categories)
+    if not reveal_contact:
+        view = masked_case_view(view)
     names = actor_names(session=session, actors={event.actor for event in case.events})
-    view["timeline"] = [{column: getattr(event, column) for column in CaseEvent.__table__.columns.keys()}
+    view["timeline"] = [event_view(event, reveal_contact=reveal_contact)
                         | {"actor_kind": names[event.actor][0], "actor_name": names[event.actor][1]}
                         for event in case.events]
     view["tickets"] = [ticket_view(ticket, reveal_contact=reveal_contact) for ticket in case.tickets]

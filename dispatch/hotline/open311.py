@@ -2,13 +2,14 @@
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from config.hotline import FieldMapping, Open311Config, ProfileConfig
 from dispatch.case.enums import CaseStatus
 from dispatch.case.models import Case, CaseEvent
 from dispatch.categories import CategoryTable
+from dispatch.privacy import mask_text
 from dispatch.squad.models import Squad
 from dispatch.ticket.models import Ticket
 
@@ -75,6 +76,13 @@ def request_view(ticket: Ticket, *, categories: CategoryTable, squads: dict[str,
     }
 
 
+def public_view(view: dict[str, Any], *, decimals: int) -> dict[str, Any]:
+    """A request as anyone may read it: personal data in the text masked, no address or photo, location rounded."""
+    rounded = {key: round(view[key], decimals) if view[key] is not None else None for key in ("lat", "long")}
+    return {**view, **rounded, "description": mask_text(view["description"]),
+            "status_notes": mask_text(view["status_notes"]), "address": None, "media_url": None}
+
+
 def request_views(*, session: Session, tickets: list[Ticket], categories: CategoryTable) -> list[dict[str, Any]]:
     """Tickets as Open311 requests; a request's update time is its case's newest timeline row."""
     case_ids = {t.case_id for t in tickets if t.case_id is not None}
@@ -85,12 +93,22 @@ def request_views(*, session: Session, tickets: list[Ticket], categories: Catego
     return [request_view(t, categories=categories, squads=squads, updated=updated.get(t.case_id)) for t in tickets]
 
 
+def visible_to(filed_by: str | None) -> ColumnElement[bool]:
+    """The tickets a reader may see: an api_key client its own; anyone else (public listing) those filed
+    over Open311 or marked public by the city."""
+    if filed_by is not None:
+        return Ticket.filed_by == filed_by
+    return Ticket.filed_by.is_not(None) | Ticket.public.is_(True)
+
+
 def query_requests(
     *, session: Session, ids: list[int] | None, service_codes: list[str], start: dt.datetime, end: dt.datetime,
-    statuses: set[str], limit: int,
+    statuses: set[str], limit: int, filed_by: str | None,
 ) -> list[Ticket]:
-    """Tickets by id (which overrides every other filter), or by code, received time and open/closed."""
-    query = select(Ticket).outerjoin(Case, Ticket.case_id == Case.id).options(selectinload(Ticket.case))
+    """Tickets the reader may see (`visible_to`), by id (which overrides every other filter), or by code,
+    received time and open/closed."""
+    query = (select(Ticket).outerjoin(Case, Ticket.case_id == Case.id).options(selectinload(Ticket.case))
+             .where(visible_to(filed_by)))
     if ids is not None:
         query = query.where(Ticket.id.in_(ids))
     else:

@@ -2,7 +2,7 @@
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.db import Base, UTCDateTime
@@ -36,6 +36,9 @@ class Ticket(Base):
     unlocated_reason: Mapped[str | None] = mapped_column(String(200))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     raw: Mapped[dict] = mapped_column(JSON)
+    # Open311: who filed it over the API (their api_key sees it), and whether the city lists it publicly.
+    filed_by: Mapped[str | None] = mapped_column(String(80), index=True)
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     case: Mapped["Case | None"] = relationship(back_populates="tickets")
     evidence: Mapped[list["Evidence"]] = relationship(order_by="Evidence.id", back_populates="ticket")

@@ -5,7 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from dispatch.evidence_store import OWN_URI
 from dispatch.fields import CrsName, StrictFloat
-from dispatch.privacy import mask_name, mask_phone
+from dispatch.privacy import mask_name, mask_phone, mask_text
 from dispatch.ticket.enums import TicketSource, TicketStatus
 from dispatch.ticket.models import Ticket
 
@@ -71,7 +71,7 @@ class TicketOut(Schema):
     source = fields.String()
     external_id = fields.String()
     category = fields.String()
-    text = fields.String()
+    text = fields.String(metadata={"description": "phones, ID numbers and plates masked unless the viewer is a dispatcher"})
     address = fields.String(allow_none=True)
     location_input = fields.Nested(LocationOut, allow_none=True, metadata={"description": "as received"})
     location = fields.Nested(LocationOut, allow_none=True, metadata={"description": "WGS-84"})
@@ -81,21 +81,26 @@ class TicketOut(Schema):
     status = fields.String()
     unlocated_reason = fields.String(allow_none=True)
     case_id = fields.Integer(allow_none=True)
+    public = fields.Boolean(metadata={"description": "listed by Open311 when its public listing is on"})
+
+
+class PublicIn(Schema):
+    public = fields.Boolean(required=True, metadata={"description": "true: Open311's public listing may show it"})
 
 
 def ticket_view(ticket: Ticket, *, reveal_contact: bool) -> dict:
     """The ticket as the API shows it; callers' contact masked unless `reveal_contact`."""
-    name, phone = ticket.reporter_name, ticket.reporter_phone
+    name, phone, text = ticket.reporter_name, ticket.reporter_phone, ticket.text
     if not reveal_contact:
-        name, phone = mask_name(name), mask_phone(phone)
+        name, phone, text = mask_name(name), mask_phone(phone), mask_text(text)
     located_input = ticket.input_lon is not None
     return {
         "id": ticket.id, "source": ticket.source, "external_id": ticket.external_id,
-        "category": ticket.category, "text": ticket.text, "address": ticket.address,
+        "category": ticket.category, "text": text, "address": ticket.address,
         "location_input": {"lon": ticket.input_lon, "lat": ticket.input_lat, "crs": ticket.input_crs}
         if located_input else None,
         "location": {"lon": ticket.lon, "lat": ticket.lat, "crs": "wgs84"} if ticket.lon is not None else None,
         "cell_code": ticket.cell_code, "reporter": {"name": name, "phone": phone},
         "received_at": ticket.received_at, "status": ticket.status,
-        "unlocated_reason": ticket.unlocated_reason, "case_id": ticket.case_id,
+        "unlocated_reason": ticket.unlocated_reason, "case_id": ticket.case_id, "public": ticket.public,
     }

@@ -4,7 +4,9 @@ import datetime as dt
 
 import cv2
 import numpy as np
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from dispatch.case.models import Case, Evidence
 from dispatch.consumer import DetectionConsumer
@@ -126,4 +128,63 @@ def test_stream_makes_its_group_again_when_redis_lost_it(platform, stream_name) 
     assert stream.backlog() == {"waiting": 0, "pending": 0}
     stream.add(report())
     assert consumer_for(platform, stream).poll() == 1 and stored(platform)[0] == 1
+    stream.close()
+
+
+def test_a_report_without_location_is_a_422_naming_it(platform, app, token) -> None:
+    camera = {"Authorization": f"Bearer {token('camera')}"}
+    body = {key: value for key, value in report().items() if key != "location"}
+    response = app.test_client().post("/api/detections", json=body, headers=camera)
+    assert response.status_code == 422, response.data[:300]
+    assert "location" in response.json["errors"]["json"]
+    unlocated = app.test_client().post("/api/detections", json={**report(), "location": None}, headers=camera)
+    assert unlocated.status_code == 200 and unlocated.json["outcome"] == "unlocated"
+
+
+def test_poison_reports_are_parked_with_their_reason_and_counted(platform, app, login, stream_name) -> None:
+    stream = RedisDetectionStream(REDIS_TEST_URL, stream=stream_name, claim_idle_ms=0)
+    platform.detections = stream
+    stream.add({key: value for key, value in report().items() if key != "location"})  # invalid
+    stream.add(["not", "a", "report"])  # crashes any handler
+    stream.add(report())  # good: still taken in
+    consumer = consumer_for(platform, stream)
+    while consumer.poll():
+        pass
+    assert stream.backlog() == {"waiting": 0, "pending": 0}  # nothing retried forever
+    assert stored(platform) == (1, 1, 1)
+    parked = stream.dead_letters(limit=10)
+    assert [sorted(item) for item in parked] == [["id", "message", "parked_at", "reason"]] * 2
+    assert "location" in parked[1]["reason"] and "list" in parked[0]["reason"]  # newest first
+    assert parked[0]["message"] == ["not", "a", "report"]
+    admin = login("admin")
+    metrics = admin.get("/metrics").get_data(as_text=True)
+    assert "gridpatrol_detection_dead_letters 2.0" in metrics
+    listed = admin.get("/api/detections/dead-letters")
+    assert listed.status_code == 200 and [item["reason"] for item in listed.json] == [p["reason"] for p in parked]
+    assert jpeg_base64(40)[:40] not in listed.get_data(as_text=True)  # photos left out
+    assert listed.json[1]["message"]["photos"][0]["name"] == "first"
+    assert login("dispatcher").get("/api/detections/dead-letters").status_code == 403
+    stream.client.delete(stream.dead_stream)
+    stream.close()
+
+
+def test_a_report_that_fails_every_delivery_is_parked_after_the_limit(platform, stream_name) -> None:
+    stream = RedisDetectionStream(REDIS_TEST_URL, stream=stream_name, claim_idle_ms=0)
+    stream.add(report(event_id="x" * 64, observed_at="2026-11-20T09:30:00+08:00"))
+    consumer = consumer_for(platform, stream)
+    consumer.max_deliveries = 3
+
+    def database_away(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    consumer.sessions = database_away
+    for _ in range(2):
+        with pytest.raises(OperationalError):
+            consumer.poll()
+    assert stream.backlog()["pending"] == 1 and stream.dead_letters(limit=10) == []
+    consumer.poll()  # third delivery: parked instead of retried again
+    assert stream.backlog()["pending"] == 0
+    [parked] = stream.dead_letters(limit=10)
+    assert "3 deliveries" in parked["reason"] and "server closed" in parked["reason"]
+    stream.client.delete(stream.dead_stream)
     stream.close()

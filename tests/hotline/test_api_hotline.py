@@ -1,4 +1,5 @@
 """Work orders through the API: signed push, file upload with a report, candidates, outbox, 回访 and reopen."""
+import csv
 import io
 import json
 import time
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from dispatch.hotline.models import HotlineReply
 from dispatch.ticket.models import Ticket
 from tests.hotline.conftest import CLOSE_LOOP, SECRET, push, run_loop, signed
+from webapp.tasks import import_runner
 
 
 def order(number: str, **extra) -> dict:
@@ -95,8 +97,18 @@ def xlsx_bytes(rows: list[dict]) -> bytes:
     return data.getvalue()
 
 
+def upload_and_wait(client, app, data: bytes, filename: str) -> dict:
+    """Upload a file (202 with a job), wait for this process's import jobs, and return the job as the API shows it."""
+    response = client.post("/api/hotline/imports", data={"profile": "12345", "file": (io.BytesIO(data), filename)},
+                           content_type="multipart/form-data")
+    assert response.status_code == 202, response.json
+    assert response.headers["Location"].endswith(f"/api/hotline/imports/{response.json['id']}")
+    import_runner(app).wait(120)
+    return client.get(f"/api/hotline/imports/{response.json['id']}").json
+
+
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
-def test_an_upload_reports_every_row_and_a_bad_row_stops_nothing(hotline_client, hotline_platform, kind) -> None:
+def test_an_upload_reports_every_row_and_a_bad_row_stops_nothing(hotline_client, hotline_platform, app, kind) -> None:
     rows = [order("UP-1"), order("UP-2", 诉求内容="咨询社保", 诉求类型="其他"), order("UP-3", 诉求地址="民权路一号"),
             order("UP-4", 联系电话="not a phone"), order("UP-1")]
     if kind == "csv":
@@ -107,15 +119,17 @@ def test_an_upload_reports_every_row_and_a_bad_row_stops_nothing(hotline_client,
         data = text.getvalue().encode("utf-8")
     else:
         data = xlsx_bytes(rows)
-    response = hotline_client.post("/api/hotline/imports", data={"profile": "12345",
-                                   "file": (io.BytesIO(data), f"orders.{kind}")}, content_type="multipart/form-data")
-    assert response.status_code == 200, response.json
-    outcomes = [(r["external_id"], r["outcome"]) for r in response.json["rows"]]
+    job = upload_and_wait(hotline_client, app, data, f"orders.{kind}")
+    assert (job["status"], job["done"], job["total"]) == ("done", 5, 5)
+    report = hotline_client.get(f"/api/hotline/imports/{job['id']}/report.csv")
+    assert report.status_code == 200 and report.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(report.get_data(as_text=True).lstrip("\ufeff"))))
+    outcomes = [(r["external_id"], r["outcome"]) for r in rows]
     assert outcomes == [("UP-1", "created"), ("UP-2", "refused"), ("UP-3", "created"), ("UP-4", "refused"),
                         ("UP-1", "duplicate")]
-    reasons = [r["reason"] for r in response.json["rows"]]
+    reasons = [r["reason"] for r in rows]
     assert "其他" in reasons[1] and "phone" in reasons[3]
-    assert response.json["summary"]["outcomes"] == {"created": 2, "refused": 2, "duplicate": 1}
+    assert job["summary"]["outcomes"] == {"created": 2, "refused": 2, "duplicate": 1}
     with hotline_platform.sessions() as session:
         kept = set(session.scalars(select(Ticket.external_id).where(Ticket.external_id.like("UP-%"))))
     assert kept == {"UP-1", "UP-3"}

@@ -44,8 +44,9 @@ def replayed(tmp_path_factory) -> tuple[Platform, dict[str, list]]:
     config = platform.settings.hotline
     reports = {}
     for name, path in paths.items():
-        rows = read_rows(path.read_bytes(), path.name)
-        _, profile = choose_profile(config.profiles, rows, name=None, source=None)
+        table = read_rows(path.read_bytes(), path.name, profiles=list(config.profiles.values()))
+        _, profile = choose_profile(config.profiles, table.columns, name=None, source=None)
+        rows = table.rows
         with platform.sessions() as session:
             lons, lats = row_points(rows, profile)
             add_extent_grid(session=session, grid=platform.ctx.grid, lons=lons, lats=lats, cell_size_m=1000,

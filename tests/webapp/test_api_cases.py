@@ -178,3 +178,11 @@ def test_openapi_document_matches_the_routes(client, app) -> None:
     assert served == documented
     transition_body = spec["paths"]["/api/cases/{case_id}/transitions"]["post"]["requestBody"]
     assert transition_body["required"] is True
+
+
+@pytest.mark.parametrize("ticket_id", [2147483648, -1, 0])
+def test_split_refuses_ids_no_ticket_can_have(client, ticket_id) -> None:
+    case = new_case(client)
+    response = client.post(f"/api/cases/{case['id']}/split", json={"ticket_id": ticket_id})
+    assert response.status_code == 422, response.data[:300]
+    assert "ticket_id" in response.json["errors"]["json"]

@@ -488,3 +488,32 @@ def test_dispatcher_confirms_one_camera_case_and_rejects_another(browser: Browse
     shot(console, "console-review-en.png")
     assert console.errors == [], console.errors
     dispatcher.close()
+def test_console_imports_a_file_in_the_background_and_offers_its_report(browser: Browser, server: Server,
+                                                                         tmp_path: Path) -> None:
+    header = "工单编号,来电时间,诉求人,联系电话,诉求内容,诉求地址,诉求类型,经度,纬度"
+    rows = [f"WEB-{n},2026-11-20 09:30:00,王先生,13900002222,门口有流动摊贩占道经营,浉河区新华路{n}号,城管执法,"
+            f"{CENTRE[0] + n * 1e-5:.6f},{CENTRE[1]:.6f}" for n in range(600)]
+    orders = tmp_path / "工单导出.csv"
+    orders.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    for lang in ("zh-CN", "en"):
+        dispatcher, console = signed_in(browser, server, "dispatcher1", lang=lang)
+        open_ready(console, "/console")
+        console.click(".tab[data-tab=imports]")
+        console.select_option("#import-form select[name=profile]", "12345")
+        console.set_input_files("#import-form input[type=file]", str(orders))
+        console.click("#import-form button[type=submit]")
+        jobs = 1 if lang == "zh-CN" else 2
+        console.wait_for_function(f"document.querySelectorAll('#import-jobs li.import-job').length === {jobs}")
+        newest = "#import-jobs li.import-job:first-child"
+        if lang == "zh-CN":
+            console.wait_for_selector(f"{newest}.status-running progress:not([value='0'])", timeout=60_000)
+            shot(console, "console-import-running.png")
+        console.wait_for_selector(f"{newest}.status-done a", timeout=120_000)
+        shot(console, f"console-import-done-{lang}.png")
+        link = console.locator(f"{newest} a").get_attribute("href")
+        report = dispatcher.request.get(link)
+        assert report.status == 200 and report.text().count("\n") == 601
+        outcome = "created" if lang == "zh-CN" else "duplicate"  # the same file again: nothing imported twice
+        assert f",{outcome}," in report.text()
+        assert console.errors == [], console.errors
+        dispatcher.close()

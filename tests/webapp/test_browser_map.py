@@ -7,6 +7,7 @@ that extract by the platform's own builder; the standard addresses lie on one of
 import csv
 import io
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -238,8 +239,16 @@ def test_the_locate_queue_offers_the_address_books_candidates_on_the_map(browser
     imported = context.request.post("/api/hotline/imports", headers=context.csrf, multipart={
         "profile": "12345", "file": {"name": "orders.csv", "mimeType": "text/csv",
                                      "buffer": rows.getvalue().encode("utf-8")}})
-    assert imported.ok, imported.text()
-    row = imported.json()["rows"][0]
+    assert imported.status == 202, imported.text()
+    job = imported.json()
+    for _ in range(100):  # the upload runs as a background job: wait for it, then read its per-row report
+        job = context.request.get(f"/api/hotline/imports/{job['id']}").json()
+        if job["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.2)
+    report = context.request.get(f"/api/hotline/imports/{job['id']}/report.csv")
+    assert report.ok, (job, report.text())
+    row = next(csv.DictReader(io.StringIO(report.text().lstrip("\ufeff"))))
     assert row["outcome"] == "unlocated", row
     candidates = context.request.get(f"/api/hotline/tickets/{row['ticket_id']}/candidates").json()
     assert candidates and all(STREET in c["address"] for c in candidates)

@@ -7,7 +7,7 @@ from dispatch.case.events import commit_and_publish
 from dispatch.case.models import Case
 from dispatch.case.enums import CaseAction, ReviewStatus
 from dispatch.case.schemas import CaseDetailOut, CaseList, CaseOut, CaseQuery, ReviewIn, SplitIn, TransitionIn
-from dispatch.case.service import case_detail_view, case_view, get_case, list_cases, split_ticket
+from dispatch.case.service import case_detail_view, case_view, get_case, list_cases, masked_case_view, split_ticket
 from dispatch.case.transitions import transition
 from dispatch.db import utcnow
 from dispatch.review import review_case, review_view
@@ -47,7 +47,8 @@ def list_(filters: dict):
         filters = {**filters, "squad": own_squad}
     total, cases = list_cases(session=db_session(), filters=filters)
     categories = current_platform().ctx.categories
-    return {"total": total, "items": [case_view(case, categories) for case in cases]}
+    views = [case_view(case, categories) for case in cases]
+    return {"total": total, "items": views if reveal_contact() else [masked_case_view(view) for view in views]}
 
 
 @blp.route("/<int:case_id>", methods=["GET"])

@@ -1,6 +1,10 @@
 """Detection reports from camera and drone workers that reach the platform over HTTP."""
+from typing import Any
+
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from dispatch.account.enums import Role
 
 from dispatch.account.policy import can_submit
 from dispatch.case.events import commit_and_publish
@@ -35,3 +39,33 @@ def report(detection: dict):
         return {"outcome": "updated", "ticket_id": None, "case": None}
     case = case_view(result.case, platform.ctx.categories) if result.case is not None else None
     return {"outcome": result.outcome.value, "ticket_id": result.ticket.id, "case": case}
+
+
+class DeadLetterQuery(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
+
+
+class DeadLetterOut(Schema):
+    id = fields.String(metadata={"description": "the report's id on the stream"})
+    reason = fields.String()
+    parked_at = fields.String(metadata={"description": "ISO 8601"})
+    message = fields.Raw(metadata={"description": "the report as sent, photos left out"})
+
+
+def without_photos(message: Any) -> Any:
+    """The report with each photo's JPEG data replaced by its length."""
+    if not isinstance(message, dict) or not isinstance(message.get("photos"), list):
+        return message
+    photos = [{**photo, "jpeg_base64": f"<{len(str(photo.get('jpeg_base64', '')))} characters>"}
+              if isinstance(photo, dict) else photo for photo in message["photos"]]
+    return {**message, "photos": photos}
+
+
+@blp.route("/dead-letters", methods=["GET"])
+@requires(Role.ADMIN)
+@blp.arguments(DeadLetterQuery, location="query")
+@blp.response(200, DeadLetterOut(many=True))
+def dead_letters(query: dict):
+    """Reports parked as never takeable (invalid, crashing the handler, or failing every delivery), newest first."""
+    parked = current_platform().detections.dead_letters(limit=query["limit"])
+    return [{**item, "message": without_photos(item["message"])} for item in parked]

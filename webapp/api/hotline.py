@@ -4,7 +4,10 @@ import hmac
 import time
 from dataclasses import asdict
 
-from flask import request
+from pathlib import Path
+from urllib.parse import quote
+
+from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import delete
@@ -16,15 +19,17 @@ from dispatch.address.service import load_matcher, ticket_candidates
 from dispatch.case.service import get_case
 from dispatch.db import utcnow
 from dispatch.errors import InputError, NotFound
-from dispatch.hotline.batch import import_rows, read_rows, summary
+from dispatch.hotline.batch import import_rows, missing_fields, read_rows, summary
 from dispatch.hotline.enums import ReplyStatus, Satisfaction
 from dispatch.hotline.feedback import rate_case
+from dispatch.hotline.jobs import JobStatus, create_job, get_job, job_view, recent_jobs, report_csv
 from dispatch.hotline.models import PushSignature
 from dispatch.hotline.replies import list_replies, push_signature
 from dispatch.ticket.models import Ticket
 from webapp.auth import principal, requires
 from webapp.guards import takes_uploads
 from webapp.platform import current_platform, db_session
+from webapp.tasks import import_runner
 
 blp = Blueprint("hotline", __name__, description="12345/12319 work orders in, closure replies out, 回访 ratings")
 
@@ -41,6 +46,26 @@ class RowOut(Schema):
 class ImportOut(Schema):
     summary = fields.Dict(metadata={"description": "rows, outcomes by kind, refused rows by reason"})
     rows = fields.List(fields.Nested(RowOut))
+
+
+class JobOut(Schema):
+    id = fields.Integer()
+    profile = fields.String()
+    filename = fields.String()
+    actor = fields.String()
+    status = fields.String(metadata={"description": "queued, running, done or failed"})
+    total = fields.Integer(metadata={"description": "work orders in the file"})
+    done = fields.Integer(metadata={"description": "work orders taken in (or refused) so far"})
+    missing_fields = fields.List(fields.String(), metadata={"description": "profile fields the file lacks"})
+    summary = fields.Dict(allow_none=True, metadata={"description": "when done: rows by outcome, refused by reason"})
+    error = fields.String(allow_none=True, metadata={"description": "when failed: why"})
+    created_at = fields.AwareDateTime()
+    started_at = fields.AwareDateTime(allow_none=True)
+    finished_at = fields.AwareDateTime(allow_none=True)
+
+
+class JobQuery(Schema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 200))
 
 
 class ImportIn(Schema):
@@ -158,14 +183,57 @@ def push(profile: str):
 @takes_uploads
 @requires(Role.ADMIN, Role.DISPATCHER)
 @blp.arguments(ImportIn, location="form", content_type="multipart/form-data")
-@blp.response(200, ImportOut)
+@blp.response(202, JobOut)
 def upload(form: dict):
-    """Import a CSV, XLSX or JSON file of work orders; idempotent by work-order number, a report line per row."""
-    profile_named(form["profile"])
+    """Import a CSV, XLSX or JSON file of work orders in the background; follow the job, then fetch its report.
+
+    A file that cannot be read (broken, empty, no header) is refused at once; the rows are taken
+    in by the job, idempotent by work-order number, each with a line in the report.
+    """
+    profile = profile_named(form["profile"])
     upload_file = request.files.get("file")
     if upload_file is None:
         raise InputError("file", "send the work orders as the multipart field 'file'")
-    return run_import(form["profile"], read_rows(upload_file.read(), upload_file.filename or ""))
+    filename = upload_file.filename or ""
+    table = read_rows(upload_file.read(), filename, profiles=[profile])
+    session = db_session()
+    job = create_job(session=session, profile=form["profile"], filename=filename, actor=f"import:{principal().name}",
+                     total=len(table.rows), missing_fields=missing_fields(profile, table.columns))
+    session.commit()
+    view = job_view(job)
+    import_runner(current_app).start(current_platform(), job_id=job.id, profile=profile, rows=table.rows)
+    return view, 202, {"Location": url_for("hotline.import_job", job_id=job.id)}
+
+
+@blp.route("/imports", methods=["GET"])
+@requires(Role.ADMIN, Role.DISPATCHER)
+@blp.arguments(JobQuery, location="query")
+@blp.response(200, JobOut(many=True))
+def import_jobs(query: dict):
+    """Import jobs, newest first."""
+    return [job_view(job) for job in recent_jobs(session=db_session(), limit=query["limit"])]
+
+
+@blp.route("/imports/<int:job_id>", methods=["GET"])
+@requires(Role.ADMIN, Role.DISPATCHER)
+@blp.response(200, JobOut)
+def import_job(job_id: int):
+    """One import job: queued, running (done of total rows), done (with the summary) or failed (with the error)."""
+    return job_view(get_job(session=db_session(), job_id=job_id))
+
+
+@blp.route("/imports/<int:job_id>/report.csv", methods=["GET"])
+@requires(Role.ADMIN, Role.DISPATCHER)
+@blp.response(200, {"format": "binary", "type": "string"}, content_type="text/csv")
+@blp.alt_response(409, description="the job has not finished")
+def import_report(job_id: int):
+    """The finished job's report, one line per row: outcome, reason, ticket and case."""
+    job = get_job(session=db_session(), job_id=job_id)
+    if job.status != JobStatus.DONE.value:
+        abort(409, message=f"import job {job_id} is {job.status}; its report comes when it is done")
+    name = f"{Path(job.filename).name or 'import'}.report.csv"
+    return Response(report_csv(job), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
 
 @blp.route("/replies", methods=["GET"])

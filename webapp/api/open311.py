@@ -8,18 +8,21 @@ from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from dispatch.account.policy import Principal
 from dispatch.account.service import token_principal
 from dispatch.address.service import load_matcher
 from dispatch.case.events import commit_and_publish
 from dispatch.db import utcnow
 from dispatch.errors import InputError, NotFound
 from dispatch.hotline.intake import take_work_order
-from dispatch.hotline.open311 import form_profile, query_requests, request_views, service_list
+from dispatch.hotline.open311 import form_profile, public_view, query_requests, request_views, service_list, visible_to
 from dispatch.ticket.enums import TicketSource
 from dispatch.ticket.models import Ticket
 from webapp.platform import current_platform, db_session
 
-blp = Blueprint("open311", __name__, description="Open311 GeoReport v2 (JSON and XML; POST needs an api_key)")
+blp = Blueprint("open311", __name__, description="Open311 GeoReport v2 (JSON and XML; POST needs an api_key; "
+                                                "reading too, unless hotline.open311.public_listing is on)")
+MAX_ID = 2**31 - 1  # ids are 32-bit
 FORMAT = "<any(json, xml):fmt>"
 # XML wrappers (the spec's) of each resource's list and items.
 WRAPPERS = {"services": ("services", "service"), "requests": ("service_requests", "request"),
@@ -100,6 +103,37 @@ def parse_w3c(name: str) -> dt.datetime | None:
     return parsed
 
 
+def client_principal() -> Principal | None:
+    """The principal of the request's api_key, if it is a token allowed to file Open311 requests."""
+    api_key = arg("api_key")
+    principal = token_principal(session=db_session(), token=api_key) if api_key else None
+    allowed = TicketSource(current_platform().settings.hotline.open311.source)
+    return principal if principal is not None and allowed in principal.sources else None
+
+
+def reader() -> str | None:
+    """Who reads: an api_key client (its principal's name: it sees its own requests), or None for anyone
+    (only with the public listing on); refused otherwise."""
+    if arg("api_key") is not None:
+        principal = client_principal()
+        if principal is None:
+            raise Open311Error(403, "api_key invalid or not allowed to read requests")
+        return principal.name
+    if not current_platform().settings.hotline.open311.public_listing:
+        raise Open311Error(403, "requests are not public: send your api_key to read the requests you filed")
+    return None
+
+
+def views_for(tickets: list[Ticket], filed_by: str | None) -> list[dict[str, Any]]:
+    """The tickets as requests: whole for the client that filed them, scrubbed for the public."""
+    platform = current_platform()
+    views = request_views(session=db_session(), tickets=tickets, categories=platform.ctx.categories)
+    if filed_by is not None:
+        return views
+    decimals = platform.settings.hotline.open311.public_location_decimals
+    return [public_view(view, decimals=decimals) for view in views]
+
+
 @blp.route(f"/services.{FORMAT}", methods=["GET"])
 def services(fmt: str):
     """The service list: our case categories."""
@@ -113,9 +147,8 @@ def create_request(fmt: str):
     check_jurisdiction()
     platform, session = current_platform(), db_session()
     config = platform.settings.hotline.open311
-    api_key = arg("api_key")
-    principal = token_principal(session=session, token=api_key) if api_key else None
-    if principal is None or TicketSource(config.source) not in principal.sources:
+    principal = client_principal()
+    if principal is None:
         raise Open311Error(403, "api_key missing, invalid or not allowed to file requests")
     service_code = arg("service_code")
     if service_code is None:
@@ -136,6 +169,7 @@ def create_request(fmt: str):
     taken = take_work_order(session=session, ctx=platform.ctx, config=hotline,
                             profile=form_profile(config, platform.ctx.categories), row=row,
                             matcher=load_matcher(session=session, config=hotline.address), actor=principal.name)
+    taken.intake.ticket.filed_by = principal.name  # its api_key reads it back; the public listing may show it
     commit_and_publish(session, platform.bus)
     category = platform.ctx.categories.by_code[service_code]
     notice = f"{category.name_zh}: handled within {category.time_limit_h:g} working hours of registration"
@@ -145,8 +179,12 @@ def create_request(fmt: str):
 
 @blp.route(f"/requests.{FORMAT}", methods=["GET"])
 def list_requests(fmt: str):
-    """Requests by service_request_id (overrides the rest), service_code, start_date/end_date (≤ 90 days), status."""
+    """Requests by service_request_id (overrides the rest), service_code, start_date/end_date (≤ 90 days), status.
+
+    An api_key client lists the requests it filed; without one, only when the public listing is on.
+    """
     check_jurisdiction()
+    filed_by = reader()
     platform, session = current_platform(), db_session()
     config = platform.settings.hotline.open311
     ids = None
@@ -155,6 +193,8 @@ def list_requests(fmt: str):
             ids = [int(part) for part in arg("service_request_id").split(",") if part.strip()]
         except ValueError:
             raise Open311Error(400, "service_request_id: comma-separated numbers") from None
+        if not all(0 < request_id <= MAX_ID for request_id in ids):
+            raise Open311Error(400, f"service_request_id: numbers from 1 to {MAX_ID}")
     start, end = parse_w3c("start_date"), parse_w3c("end_date")
     window = dt.timedelta(days=config.window_days)
     end = end or (start + window if start else utcnow())
@@ -166,20 +206,19 @@ def list_requests(fmt: str):
         raise Open311Error(400, "status: open and/or closed")
     codes = [part.strip() for part in (arg("service_code") or "").split(",") if part.strip()]
     tickets = query_requests(session=session, ids=ids, service_codes=codes, start=start, end=end, statuses=statuses,
-                             limit=config.max_results)
-    return respond(request_views(session=session, tickets=tickets, categories=platform.ctx.categories), "requests", fmt)
+                             limit=config.max_results, filed_by=filed_by)
+    return respond(views_for(tickets, filed_by), "requests", fmt)
 
 
 @blp.route(f"/requests/<int:request_id>.{FORMAT}", methods=["GET"])
 def get_request(request_id: int, fmt: str):
-    """One request."""
+    """One request: the api_key client's own, or (public listing on) one anyone may read."""
     check_jurisdiction()
-    session = db_session()
-    ticket = session.get(Ticket, request_id)
+    filed_by = reader()
+    ticket = db_session().scalars(select(Ticket).where(Ticket.id == request_id, visible_to(filed_by))).one_or_none()
     if ticket is None:
         raise Open311Error(404, f"no service request {request_id}")
-    views = request_views(session=session, tickets=[ticket], categories=current_platform().ctx.categories)
-    return respond(views, "requests", fmt)
+    return respond(views_for([ticket], filed_by), "requests", fmt)
 
 
 @blp.route(f"/tokens/<token>.{FORMAT}", methods=["GET"])

@@ -12,7 +12,7 @@ from dispatch.account.policy import can_submit, can_view_squad, reveals_contact
 from dispatch.errors import NotFound
 from dispatch.intake import IntakeResult, Outcome, locate_ticket, submit_ticket
 from dispatch.ticket.models import Ticket
-from dispatch.ticket.schemas import LocateIn, TicketIn, TicketOut, TicketQuery, ticket_view
+from dispatch.ticket.schemas import LocateIn, PublicIn, TicketIn, TicketOut, TicketQuery, ticket_view
 from webapp.auth import principal, requires
 from webapp.platform import current_platform, db_session
 
@@ -89,3 +89,18 @@ def locate(body: dict, ticket_id: int):
                            location=body["location"], actor=principal().name)
     commit_and_publish(session, platform.bus)
     return intake_view(result)
+
+
+@blp.route("/<int:ticket_id>/public", methods=["POST"])
+@requires(Role.ADMIN, Role.DISPATCHER)
+@blp.arguments(PublicIn)
+@blp.response(200, TicketOut)
+def mark_public(body: dict, ticket_id: int):
+    """Let Open311's public listing show this ticket (scrubbed, location rounded), or stop it."""
+    session = db_session()
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"no ticket {ticket_id}")
+    ticket.public = body["public"]
+    session.commit()
+    return ticket_view(ticket, reveal_contact=reveal_contact())

@@ -1,7 +1,7 @@
 """evidence: who uploaded it and when, and the photo's own EXIF time and position
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 14:30:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 import dispatch.db
 
 revision: str = '0008'
-down_revision: Union[str, Sequence[str], None] = '0004'
+down_revision: Union[str, Sequence[str], None] = '0005'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

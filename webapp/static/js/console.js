@@ -366,8 +366,9 @@
       Array.prototype.forEach.call(document.querySelectorAll(".tab"), function (other) {
         other.classList.toggle("active", other === tab);
       });
-      document.getElementById("tab-queue").hidden = tab.dataset.tab !== "queue";
-      document.getElementById("tab-locate").hidden = tab.dataset.tab !== "locate";
+      ["queue", "locate", "imports"].forEach(function (name) {
+        document.getElementById("tab-" + name).hidden = tab.dataset.tab !== name;
+      });
       if (tab.dataset.tab === "locate") loadUnlocated();
     });
   });
