@@ -50,6 +50,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     register_pages(app)
     app.register_blueprint(metrics.blp)
     register_security(app, settings)
+    # One Socket.IO extension per process: an earlier app's Redis client manager (tests build many apps) must not
+    # carry over to an app without Redis.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(app, message_queue=settings.redis.url, async_mode="threading")
     live = app.extensions[LIVE_KEY] = LivePush(platform.sessions)
     platform.bus.subscribe(live.push)
