@@ -17,10 +17,13 @@ EVENTS_FILE = "events.json"
 EVIDENCE_DIR = "evidence"
 
 
-def open_media(path: Path, *, source_id: str, analysis_fps: float) -> FrameSource:
-    """A folder of stills (taken `analysis_fps` apart) or a video file analysed at `analysis_fps` of media time."""
+def open_media(
+    path: Path, *, source_id: str, analysis_fps: float, times_file: Path | None = None
+) -> FrameSource:
+    """A folder of stills (at the times in `times_file`, else `analysis_fps` apart) or a video file analysed at
+    `analysis_fps` of media time."""
     if path.is_dir():
-        return ImageFolderSource(path, source_id=source_id, fps_assumed=analysis_fps)
+        return ImageFolderSource(path, source_id=source_id, fps_assumed=analysis_fps, times_file=times_file)
     return VideoFileSource(path, source_id=source_id, analysis_fps=analysis_fps)
 
 
@@ -32,6 +35,7 @@ def analyze(
     config: VisionConfig | None = None,
     detector: Detector | None = None,
     show_progress: bool = False,
+    times_file: Path | None = None,
 ) -> tuple[AnalysisReport, list[ViolationEvent]]:
     """Analyse `media`, writing out_dir/events.json and out_dir/evidence/*.jpg; the report and every event."""
     config = config or load_vision_config()
@@ -46,7 +50,7 @@ def analyze(
         config=config,
         evidence=EvidenceWriter(out_dir / EVIDENCE_DIR, config.evidence),
     )
-    source = open_media(media, source_id=source_id, analysis_fps=config.analysis_fps)
+    source = open_media(media, source_id=source_id, analysis_fps=config.analysis_fps, times_file=times_file)
     events: list[ViolationEvent] = []
     with tqdm(desc=source_id, unit="frame", disable=not show_progress) as progress:
         report = pipeline.run(source, events.append, on_frame=lambda _frame: progress.update())
@@ -69,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--model", help="model path (default: detector.model in config/vision.yaml)")
     command.add_argument("--zones", type=Path, help="the camera's zone file (config/zones/*.yaml)")
     command.add_argument("--out", type=Path, required=True, help="folder for events.json and evidence/")
+    command.add_argument("--times", type=Path, help="a folder of stills: CSV `image,time` of each still's time")
     command.add_argument("--rate", type=float, help="analysed frames per second of media time")
     command.add_argument("--config", type=Path, help="vision settings (default: config/vision.yaml)")
     args = parser.parse_args(argv)
@@ -81,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     config = load_vision_config(args.config, overrides) if args.config else load_vision_config(overrides=overrides)
     try:
         report, _events = analyze(
-            args.media, out_dir=args.out, zones_file=args.zones, config=config, show_progress=True
+            args.media, out_dir=args.out, zones_file=args.zones, config=config, show_progress=True,
+            times_file=args.times,
         )
     except ModelUnavailableError as exc:
         parser.exit(2, f"error: {exc}\n")
