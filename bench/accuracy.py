@@ -6,8 +6,9 @@ An event (its `start`) matches a true violation when all three agree:
   dwell: from_s <= t <= to_s + dwell_s;
 - object: its box overlaps the violation's box nearest in time with IoU >= 0.3, or the two boxes stand on the
   same ground point (bottom-centres within a quarter of the true box's height).
-A violation whose interval is shorter than the dwell (plus a margin for the ground truth's own error) is not
-expected at that dwell: an event for it counts neither way, and missing it is no miss.
+A violation whose interval is shorter than the dwell (plus a margin for the ground truth's own error), or one
+marked optional (a car on the zone's edge), is not expected: an event for it counts neither way, and missing it
+is no miss.
 The first event of a violation is a true positive, later ones duplicates; an event matching no violation is a
 false positive; an expected violation without an event is a miss.
 """
@@ -47,6 +48,7 @@ class TrueViolation(_Strict):
     from_s: float = Field(description="the object stands still in the zone from this time")
     to_s: float = Field(description="... to this time (the clip's end when it is still there)")
     boxes: list[Sighting] = Field(min_length=1, description="the object at one or more times")
+    optional: bool = Field(False, description="may or may not count (e.g. on the zone's edge): never a miss, never wrong")
     note: str = ""
 
     @model_validator(mode="after")
@@ -201,7 +203,9 @@ def score(
 ) -> Score:
     """Match one clip's start events (of the scored zones) to its true violations."""
     result = Score()
-    expected = {v.id: v.to_s - v.from_s >= dwell_of_zone[v.zone] + DWELL_MARGIN_S for v in violations}
+    expected = {
+        v.id: not v.optional and v.to_s - v.from_s >= dwell_of_zone[v.zone] + DWELL_MARGIN_S for v in violations
+    }
     matched: set[str] = set()
     for event in sorted(events, key=lambda e: e.reported_s):
         candidates = [v for v in violations if matches(event, v, dwell_of_zone[v.zone])]
