@@ -10,7 +10,8 @@ A violation whose interval is shorter than the dwell (plus a margin for the grou
 marked optional (a car on the zone's edge), is not expected: an event for it counts neither way, and missing it
 is no miss.
 The first event of a violation is a true positive, later ones duplicates; an event matching no violation is a
-false positive; an expected violation without an event is a miss.
+false positive (unjudged where the ground truth says it is not exhaustive); an expected violation without an
+event is a miss. Between two sightings the true box moves linearly.
 """
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -58,8 +59,13 @@ class TrueViolation(_Strict):
         return self
 
     def box_at(self, t: float) -> Box:
-        """The box of the sighting nearest in time to `t`."""
-        return min(self.boxes, key=lambda sighting: abs(sighting.t - t)).box
+        """The box at `t`: between two sightings moved linearly (a drone's view drifts), else the nearest one's."""
+        sightings = sorted(self.boxes, key=lambda sighting: sighting.t)
+        for before, after in zip(sightings, sightings[1:]):
+            if before.t <= t <= after.t and after.t > before.t:
+                share = (t - before.t) / (after.t - before.t)
+                return tuple(b + share * (a - b) for b, a in zip(before.box, after.box))  # type: ignore[return-value]
+        return min(sightings, key=lambda sighting: abs(sighting.t - t)).box
 
 
 class GroundTruth(_Strict):
@@ -77,6 +83,13 @@ class GroundTruth(_Strict):
     zones: list[dict[str, Any]] = Field([], description="zones scored (config/zones format), besides zones_file's")
     carriageway: list[dict[str, Any]] = Field([], description="zones over moving traffic: no event may come from them")
     violations: list[TrueViolation] = Field([], description="every true violation; empty = none in this clip")
+    dwell_margin_s: float = Field(
+        DWELL_MARGIN_S, ge=0, description="a stay this much longer than the dwell is expected (the truth's own error)"
+    )
+    exhaustive: bool = Field(
+        True, description="false: `violations` are some of the clip's, not all; an event matching none is unjudged, "
+        "not a false positive"
+    )
     vending_only: bool = Field(False, description="only vending is to be judged here (its ground truth: issue 15)")
 
     @model_validator(mode="after")
@@ -137,6 +150,7 @@ class Score:
 
     true_positives: int = 0
     false_positives: int = 0
+    unjudged: int = 0  # events matching no violation of a clip whose ground truth is not exhaustive
     misses: int = 0
     duplicates: int = 0
     not_expected: int = 0  # events for violations shorter than the dwell: neither right nor wrong
@@ -157,6 +171,7 @@ class Score:
     def add(self, other: "Score") -> None:
         self.true_positives += other.true_positives
         self.false_positives += other.false_positives
+        self.unjudged += other.unjudged
         self.misses += other.misses
         self.duplicates += other.duplicates
         self.not_expected += other.not_expected
@@ -199,19 +214,23 @@ def matches(event: ReportedEvent, violation: TrueViolation, dwell_s: float) -> b
 
 
 def score(
-    events: Iterable[ReportedEvent], violations: Sequence[TrueViolation], dwell_of_zone: dict[str, float]
+    events: Iterable[ReportedEvent], violations: Sequence[TrueViolation], dwell_of_zone: dict[str, float],
+    *, exhaustive: bool = True, margin_s: float = DWELL_MARGIN_S,
 ) -> Score:
-    """Match one clip's start events (of the scored zones) to its true violations."""
+    """Match one clip's start events (of the scored zones) to its true violations (`exhaustive`: all of them)."""
     result = Score()
     expected = {
-        v.id: not v.optional and v.to_s - v.from_s >= dwell_of_zone[v.zone] + DWELL_MARGIN_S for v in violations
+        v.id: not v.optional and v.to_s - v.from_s >= dwell_of_zone[v.zone] + margin_s for v in violations
     }
     matched: set[str] = set()
     for event in sorted(events, key=lambda e: e.reported_s):
         candidates = [v for v in violations if matches(event, v, dwell_of_zone[v.zone])]
         if not candidates:
-            result.false_positives += 1
-            result.false_positive_events.append(asdict(event))
+            if exhaustive:
+                result.false_positives += 1
+                result.false_positive_events.append(asdict(event))
+            else:
+                result.unjudged += 1
             continue
         # An unmatched violation first, then the nearest in time to its dwell being reached.
         violation = min(candidates, key=lambda v: (v.id in matched, abs(event.reported_s - v.from_s)))

@@ -197,7 +197,8 @@ def evaluate_clip(truth: GroundTruth, truth_path: Path, *, sweep: bool, log: Cal
                 if rate is None or rate in ACCURACY_RATES or rate == config.analysis_fps:
                     if scored_zones and dwell in (OWN, *SHORT_DWELLS_S):
                         result = score([e for e in events if e.zone_id in scored_zones], truth.violations,
-                                       dwell_of_zones(truth, dwell))
+                                       dwell_of_zones(truth, dwell), exhaustive=truth.exhaustive,
+                                       margin_s=truth.dwell_margin_s)
                         accuracy.append({"rate": rate, "dwell": dwell, "label": setting.label, **result.to_dict()})
                 if hard_negative and (dwell == OWN or float(dwell) >= 3):
                     wrong = [e for e in events if e.zone_id in carriageway_zones]
@@ -215,7 +216,7 @@ def totals(clips: list[dict[str, Any]], rate: float | None, dwell: Dwell) -> Sco
         for row in clip["accuracy"]:
             if row["dwell"] == dwell and (row["rate"] == rate or row["rate"] is None):
                 total.add(Score(**{k: row[k] for k in (
-                    "true_positives", "false_positives", "misses", "duplicates", "not_expected", "delays_s",
+                    "true_positives", "false_positives", "unjudged", "misses", "duplicates", "not_expected", "delays_s",
                     "false_positive_events", "missed")}))
     return total
 

@@ -98,3 +98,14 @@ def test_every_shipped_groundtruth_file_loads_and_says_how_it_was_made() -> None
             assert len(zone.polygon) >= 3
         if truth.moving_traffic and truth.not_run is None:
             assert truth.carriageway, f"{path}: moving traffic needs a carriageway zone for the hard-negative sweep"
+
+
+def test_between_two_sightings_the_true_box_moves_linearly() -> None:
+    drifting = violation(boxes=[{"t": 10.0, "box": CAR}, {"t": 30.0, "box": (100, 300, 160, 340)}])
+    assert drifting.box_at(20.0) == (100, 200, 160, 240)
+    assert score([event(20.0, box=(100, 200, 160, 240))], [drifting], {"kerb": 5.0}).true_positives == 1
+
+
+def test_an_unmatched_event_of_a_partial_groundtruth_is_unjudged_not_false() -> None:
+    result = score([event(16.0, box=(400, 100, 460, 140))], [violation()], {"kerb": 5.0}, exhaustive=False)
+    assert (result.false_positives, result.unjudged, result.misses) == (0, 1, 1)
