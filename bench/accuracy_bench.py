@@ -17,14 +17,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bench.accuracy import (
-    GROUNDTRUTH_DIR, GroundTruth, ReportedEvent, Score, all_groundtruth, score,
+    GROUNDTRUTH_DIR, GroundTruth, ReportedEvent, Score, TrueViolation, all_groundtruth, score,
 )
 from config.vision import VisionConfig, load_vision_config
 from tests.requirements import SHARED_DIR
@@ -33,7 +33,7 @@ from vision.detector import load_detector
 from vision.evidence import EvidenceWriter
 from vision.motion import EgoMotion
 from vision.pipeline import Pipeline
-from vision.sources import FrameSource, ImageFolderSource, VideoFileSource, _FrameSelector
+from vision.sources import Frame, FrameSource, ImageFolderSource, VideoFileSource, _FrameSelector
 from vision.zones import Zone
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,6 +46,19 @@ SWEEP_DWELLS_S = (3.0, 5.0, 10.0, 30.0, 60.0)
 OWN = "zone"  # the dwell of each zone, as its zone file says
 
 Dwell = float | str  # seconds, or OWN
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to run: the rates and dwells scored, the hard-negative sweep's, and how much of each clip."""
+
+    rates: tuple[float, ...] = ACCURACY_RATES
+    dwells: tuple[Dwell, ...] = (OWN, *SHORT_DWELLS_S)
+    sweep_rates: tuple[float, ...] = SWEEP_RATES
+    sweep_dwells: tuple[Dwell, ...] = (OWN, *SWEEP_DWELLS_S)
+    sweep: bool = True
+    until_s: float | None = None  # only the clip's first seconds (a slice for a quick check)
+    cache_dir: Path = CACHE_DIR
 
 
 @dataclass(frozen=True)
@@ -108,33 +121,36 @@ class DetectionCache:
                           track_id=np.full(len(xyxy), UNTRACKED, np.int64))
 
 
-def frames_needed(truth: GroundTruth, truth_path: Path, rates: list[float]) -> Iterator[tuple[int, np.ndarray]]:
+def read_frames(truth: GroundTruth, truth_path: Path, rate: float | None, until_s: float | None) -> Iterator[Frame]:
+    """The clip's frames analysed at `rate` (stills: every still), up to `until_s`."""
+    with open_clip(truth, rate, truth_path) as source:
+        while (frame := source.read()) is not None and (until_s is None or frame.timestamp_s <= until_s):
+            yield frame
+
+
+def frames_needed(
+    truth: GroundTruth, truth_path: Path, rates: list[float], until_s: float | None
+) -> Iterator[tuple[int, np.ndarray]]:
     """Every frame (index, image) that any of `rates` analyses (stills: every still)."""
-    if truth.is_stills:
-        with open_clip(truth, None, truth_path) as source:
-            while (frame := source.read()) is not None:
-                yield frame.index, frame.image
-        return
     selectors = [_FrameSelector(rate) for rate in rates]
-    with open_clip(truth, None, truth_path) as source:
-        while (frame := source.read()) is not None:
-            if any([selector.due(frame.timestamp_s) for selector in selectors]):  # every selector sees every frame
-                yield frame.index, frame.image
+    for frame in read_frames(truth, truth_path, None, until_s):
+        # every selector sees every frame: a list, not any() over a generator
+        if truth.is_stills or any([selector.due(frame.timestamp_s) for selector in selectors]):
+            yield frame.index, frame.image
 
 
 def run_settings(
     truth: GroundTruth, truth_path: Path, cache: DetectionCache, config: VisionConfig, rate: float | None,
-    dwells: list[Dwell], evidence_dir: Path,
+    dwells: list[Dwell], evidence_dir: Path, until_s: float | None = None,
 ) -> dict[Dwell, list[ReportedEvent]]:
     """One pass over the clip at `rate`, one pipeline per dwell fed the same frames; each pipeline's start events."""
     run_config = config.model_copy(update={"analysis_fps": rate or stills_rate(truth, truth_path)})
     pipelines = {dwell: make_pipeline(truth, run_config, dwell, evidence_dir / f"{rate}-{dwell}") for dwell in dwells}
     events: dict[Dwell, list] = {dwell: [] for dwell in dwells}
-    with open_clip(truth, rate, truth_path) as source:
-        while (frame := source.read()) is not None:
-            detections = cache.get(frame.index)
-            for dwell, pipeline in pipelines.items():
-                events[dwell].extend(pipeline.process(frame, detections))
+    for frame in read_frames(truth, truth_path, rate, until_s):
+        detections = cache.get(frame.index)
+        for dwell, pipeline in pipelines.items():
+            events[dwell].extend(pipeline.process(frame, detections))
     return {dwell: started(events[dwell] + pipeline.finish()) for dwell, pipeline in pipelines.items()}
 
 
@@ -170,43 +186,54 @@ def dwell_of_zones(truth: GroundTruth, dwell: Dwell) -> dict[str, float]:
     return {zone.id: zone.dwell_s for zone in truth.zone_configs(None if dwell == OWN else float(dwell))}
 
 
-def evaluate_clip(truth: GroundTruth, truth_path: Path, *, sweep: bool, log: Callable[[str], None]) -> dict[str, Any]:
+def evaluate_clip(
+    truth: GroundTruth, truth_path: Path, *, plan: Plan = Plan(), log: Callable[[str], None] = print
+) -> dict[str, Any]:
     """Every setting of one clip: accuracy on its scored zones, and the hard-negative sweep on its carriageway."""
     config = shipped_config(truth)
-    hard_negative = sweep and truth.moving_traffic and bool(truth.carriageway)
+    hard_negative = plan.sweep and truth.moving_traffic and bool(truth.carriageway)
+    scored_rates = {*plan.rates, config.analysis_fps}
     rates: list[float | None] = [None] if truth.is_stills else sorted(
-        set(ACCURACY_RATES) | {config.analysis_fps} | (set(SWEEP_RATES) if hard_negative else set())
+        scored_rates | (set(plan.sweep_rates) if hard_negative else set())
     )
-    cache = DetectionCache(truth, config)
+    cache = DetectionCache(truth, config, plan.cache_dir)
     started_at = time.perf_counter()
-    ran = cache.fill(frames_needed(truth, truth_path, [r for r in rates if r is not None]))
+    ran = cache.fill(frames_needed(truth, truth_path, [r for r in rates if r is not None], plan.until_s))
     log(f"{truth.clip}: model ran on {ran} new frames ({len(cache.boxes)} cached) in "
         f"{time.perf_counter() - started_at:.1f} s")
     scored_zones = {zone["id"] for zone in truth.scored_zones}
     carriageway_zones = {zone["id"] for zone in truth.carriageway}
+    violations = within(truth, plan.until_s)
     accuracy: list[dict[str, Any]] = []
     sweep_runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="accuracy-evidence-") as evidence_root:
         for rate in rates:
-            dwells: list[Dwell] = [OWN, *SHORT_DWELLS_S]
-            if hard_negative:
-                dwells = list(dict.fromkeys([*dwells, *SWEEP_DWELLS_S]))
-            events_by_dwell = run_settings(truth, truth_path, cache, config, rate, dwells, Path(evidence_root))
+            scored = rate is None or rate in scored_rates
+            swept = hard_negative and (rate is None or rate in plan.sweep_rates)
+            dwells = list(dict.fromkeys([*(plan.dwells if scored else ()), *(plan.sweep_dwells if swept else ())]))
+            events_by_dwell = run_settings(truth, truth_path, cache, config, rate, dwells, Path(evidence_root),
+                                           plan.until_s)
             for dwell, events in events_by_dwell.items():
-                setting = Setting(rate, dwell)
-                if rate is None or rate in ACCURACY_RATES or rate == config.analysis_fps:
-                    if scored_zones and dwell in (OWN, *SHORT_DWELLS_S):
-                        result = score([e for e in events if e.zone_id in scored_zones], truth.violations,
-                                       dwell_of_zones(truth, dwell), exhaustive=truth.exhaustive,
-                                       margin_s=truth.dwell_margin_s)
-                        accuracy.append({"rate": rate, "dwell": dwell, "label": setting.label, **result.to_dict()})
-                if hard_negative and (dwell == OWN or float(dwell) >= 3):
+                if scored and scored_zones and dwell in plan.dwells:
+                    result = score([e for e in events if e.zone_id in scored_zones], violations,
+                                   dwell_of_zones(truth, dwell), exhaustive=truth.exhaustive,
+                                   margin_s=truth.dwell_margin_s)
+                    accuracy.append({"rate": rate, "dwell": dwell, "label": Setting(rate, dwell).label,
+                                     **result.to_dict()})
+                if swept and dwell in plan.sweep_dwells:
                     wrong = [e for e in events if e.zone_id in carriageway_zones]
                     sweep_runs.append({"rate": rate, "dwell": dwell, "events": len(wrong),
-                                       "event_list": [e.__dict__ for e in wrong]})
+                                       "event_list": [asdict(e) for e in wrong]})
     return {"clip": truth.clip, "groundtruth": str(truth_path.relative_to(REPO)), "media": truth.media,
             "model": truth.model, "violations": len(truth.violations), "accuracy": accuracy,
             "hard_negative": sweep_runs if hard_negative else None}
+
+
+def within(truth: GroundTruth, until_s: float | None) -> list[TrueViolation]:
+    """The violations of the clip's first `until_s` seconds, cut at that time."""
+    if until_s is None:
+        return truth.violations
+    return [v.model_copy(update={"to_s": min(v.to_s, until_s)}) for v in truth.violations if v.from_s <= until_s]
 
 
 def totals(clips: list[dict[str, Any]], rate: float | None, dwell: Dwell) -> Score:
@@ -269,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         if truth.not_run is not None:
             skipped.append({"clip": truth.clip, "why": truth.not_run})
             continue
-        clips.append(evaluate_clip(truth, path, sweep=not args.no_sweep, log=lambda line: print(line, file=sys.stderr)))
+        clips.append(evaluate_clip(truth, path, plan=Plan(sweep=not args.no_sweep),
+                                   log=lambda line: print(line, file=sys.stderr)))
     shipped_rate = load_vision_config().analysis_fps
     print(table(clips, shipped_rate))
     for entry in skipped:
