@@ -105,7 +105,7 @@ class AppearanceConfig(StrictModel):
     hue_bins: int = Field(8, ge=1, le=180, description="histogram bins over hue")
     saturation_bins: int = Field(4, ge=1, le=256, description="histogram bins over saturation")
     value_bins: int = Field(4, ge=1, le=256, description="histogram bins over brightness")
-    bands: int = Field(1, ge=1, le=8, description="horizontal bands of the crop, one histogram each (top to bottom)")
+    bands: int = Field(2, ge=1, le=8, description="horizontal bands of the crop, one histogram each (top to bottom)")
     inset: float = Field(
         0.1, ge=0.0, lt=0.5, description="share of the box's width and height left out on each side (road, neighbours)"
     )

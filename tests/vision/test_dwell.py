@@ -310,15 +310,15 @@ def test_the_second_photo_must_show_the_object_of_the_first(config: VisionConfig
     assert start.second_photo_same is None and update.second_photo_same is True
     assert update.second_photo_similarity > 0.9 and end.second_photo_same is True
 
-    # A look that changes little from frame to frame, so every sighting continues the stay, but is all
-    # different 15 s after the first photo (red paint spreading up the box, 3 % of its height a frame):
+    # A look that changes little from frame to frame, so every sighting continues the stay, but is much
+    # changed 18 s after the first photo (red paint spreading up the box, 1.5 % of its height a frame):
     # no second photo is sent, the stay ends, the end says why.
     def repainted(t: float) -> Scene:
-        share = min(1.0, max(0.0, (t - 4) * 0.06))
+        share = min(1.0, max(0.0, (t - 4) * 0.03))
         car = obj(1, 200, 200)
         red = obj(UNTRACKED, 200, 200, height=40 * share, colour=RED) if share > 0 else None
         return frame(car, overlay=(red,) if red else ())
 
-    events = run(config, timeline(25, repainted), second_photo_after_s=15)
+    events = run(config, timeline(26, repainted), second_photo_after_s=18)  # (what stands there now starts afresh)
     assert [e.phase for e in events] == ["start", "end"]
     assert events[-1].second_photo_same is False and events[-1].second_photo_similarity < 0.6
