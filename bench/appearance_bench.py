@@ -126,14 +126,16 @@ def main(argv: list[str] | None = None) -> int:
         quantiles = {kind: [round(float(q), 3) for q in np.quantile(values, [0.01, 0.05, 0.5, 0.95, 0.99])]
                      for kind, values in (("same", same), ("different", different))}  # fmt: skip
         by_threshold = {
-            str(t): {"same_broken": round(float((same < t).mean()), 4), "different_chained": round(float((different >= t).mean()), 4)}
+            str(t): {"same_broken": round(float((same < t).mean()), 4),
+                     "different_chained": round(float((different >= t).mean()), 4)}
             for t in THRESHOLDS
         }  # fmt: skip
         report["settings"][name] = {"quantiles_1_5_50_95_99": quantiles, "thresholds": by_threshold,
                                     "pairs": {"same": len(same), "different": len(different)}}  # fmt: skip
         print(f"\n{name}: same {quantiles['same']}  different {quantiles['different']}")
         for t, row in by_threshold.items():
-            print(f"  min_similarity {t}: same broken {row['same_broken']:.3f}, different chained {row['different_chained']:.3f}")
+            print(f"  min_similarity {t}: same broken {row['same_broken']:.3f}, "
+                  f"different chained {row['different_chained']:.3f}")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"appearance_{dt.date.today().isoformat()}.json"
     out.write_text(json.dumps(report, indent=2), encoding="utf-8")

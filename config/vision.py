@@ -229,7 +229,8 @@ class ZoneConfig(StrictModel):
         "box", description="tolerance as a fraction of box height, pixels, or metres on the ground (a located camera)"
     )
     second_photo_after_s: float | None = Field(
-        None, ge=0.0, le=3600.0, description="seconds between an event's two photos here; null = evidence's for the rule"
+        None, ge=0.0, le=3600.0,
+        description="seconds between an event's two photos here; null = evidence's for the rule",
     )
     queue: bool = Field(
         False, description="a lane where vehicles wait (stop line, signal): a stop here counts only past min_stop_s"

@@ -302,7 +302,9 @@ class DwellRules:
 
     def _second_photo_after_s(self, stay: Stay) -> float:
         zone_seconds = stay.zone.config.second_photo_after_s
-        return zone_seconds if zone_seconds is not None else self.second_photo_after_s[RULE_OF_ZONE_KIND[stay.zone.config.kind]]
+        if zone_seconds is not None:
+            return zone_seconds
+        return self.second_photo_after_s[RULE_OF_ZONE_KIND[stay.zone.config.kind]]
 
     def _second_photo_matches(self, stay: Stay) -> bool:
         """Record how much the object now looks like the first photo's; True when alike."""
