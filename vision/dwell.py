@@ -3,7 +3,8 @@
 A stay is one physical object of one kind held still at one point of one zone, keyed by place,
 look and kind, not by track id. Each frame, the zone's present objects of that kind are matched
 to open stays: a sighting continues a stay when it lies within the zone's stationary tolerance of
-the stay's point, overlaps its last box and looks like it (colour histogram, vision/appearance.py),
+the stay's point, overlaps its last box and looks like it (colour histograms, vision/appearance.py;
+a stay's look is taken at its second sighting, so passing traffic is never described),
 so a track id switch, a car hidden a few seconds by passing traffic, or car<->truck flicker keep
 the stay and its dwell, while a second car stopping where the first stood starts its own.
 
@@ -47,8 +48,11 @@ class Stay:
     last_seen_s: float
     box_xyxy: np.ndarray
     confidence: float
-    look: np.ndarray  # the reference look, following slow changes of light
-    look_now: np.ndarray  # the look of the last sighting
+    seen_row: int  # the row of its last sighting in that frame's detections
+    # The reference look, following slow changes of light; taken at the second sighting, so the many
+    # one-frame stays of passing traffic are never described.
+    look: np.ndarray | None = None
+    look_now: np.ndarray | None = None  # the look of the last sighting
     track_ids: list[int] = field(default_factory=list)
     uncovered_since_s: float | None = None  # unseen with nothing in front of it since then
     vending_signal_seen: bool = False
@@ -63,14 +67,15 @@ class Stay:
         return self.last_seen_s - self.started_at_s
 
     def see(
-        self, *, box_xyxy: np.ndarray, confidence: float, track_id: int, look: np.ndarray, timestamp_s: float,
-        follow: float,
+        self, *, row: int, box_xyxy: np.ndarray, confidence: float, track_id: int, look: np.ndarray,
+        timestamp_s: float, follow: float,
     ) -> None:  # fmt: skip
+        self.seen_row = row
         self.last_seen_s = timestamp_s
         self.uncovered_since_s = None
         anchor = np.array([(box_xyxy[0] + box_xyxy[2]) / 2, box_xyxy[3]])
         self.anchor_px = (1 - follow) * self.anchor_px + follow * anchor
-        self.look = (1 - follow) * self.look + follow * look
+        self.look = look if self.look is None else (1 - follow) * self.look + follow * look
         self.look_now = look
         self.box_xyxy = box_xyxy
         self.confidence = max(self.confidence, confidence)
@@ -164,7 +169,7 @@ class DwellRules:
                 if stay.event_started:
                     events.append(self._event(stay, "end"))
         for stay in [s for s in self.stays if s.stay_id in seen]:
-            events.extend(self._lifecycle(stay, timestamp_s))
+            events.extend(self._lifecycle(stay, timestamp_s, looks))
         return events
 
     def finish(self) -> list[ViolationEvent]:
@@ -205,11 +210,12 @@ class DwellRules:
             if not feasible.any():
                 continue
             # And it looks the same: another car where this one stood is not this one (looks of these rows only).
-            similarity = np.zeros(len(candidates))
-            similarity[feasible] = self.appearance.similarity(stay.look, looks.of(rows[feasible]))
-            feasible &= similarity >= self.config.appearance.min_similarity
-            if not feasible.any():
-                continue
+            if stay.look is not None:
+                similarity = np.zeros(len(candidates))
+                similarity[feasible] = self.appearance.similarity(stay.look, looks.of(rows[feasible]))
+                feasible &= similarity >= self.config.appearance.min_similarity
+                if not feasible.any():
+                    continue
             # Its own track first, then the nearest: a new track id may take over a lost stay.
             own_track = np.isin(candidates.track_id, stay.track_ids)
             cost = np.where(feasible, distance / stay.tolerance_px - own_track, np.inf)
@@ -217,6 +223,7 @@ class DwellRules:
             free[chosen] = False
             seen.add(stay.stay_id)
             stay.see(
+                row=int(rows[chosen]),
                 box_xyxy=candidates.xyxy[chosen],
                 confidence=float(candidates.confidence[chosen]),
                 track_id=int(candidates.track_id[chosen]),
@@ -225,9 +232,8 @@ class DwellRules:
                 follow=self.config.reference_follow,
             )
             stay.vending_signal_seen |= bool(near_signal[chosen])
-        opened = np.flatnonzero(free)
-        for index, look in zip(opened, looks.of(rows[opened])):
-            stay = self._open(zone, candidates[np.array([index])], look, timestamp_s)
+        for index in np.flatnonzero(free):
+            stay = self._open(zone, candidates[np.array([index])], int(rows[index]), timestamp_s)
             stay.vending_signal_seen = bool(near_signal[index])
             seen.add(stay.stay_id)
         return seen
@@ -258,7 +264,7 @@ class DwellRules:
             return math.inf  # off the ground (above the horizon): nothing there is still
         return max(ground_distance_m(here, across), ground_distance_m(here, up)) / step
 
-    def _open(self, zone: Zone, detection: Detections, look: np.ndarray, timestamp_s: float) -> Stay:
+    def _open(self, zone: Zone, detection: Detections, row: int, timestamp_s: float) -> Stay:
         self._stays_opened += 1
         anchor = detection.anchors[0]
         stay = Stay(
@@ -270,15 +276,14 @@ class DwellRules:
             last_seen_s=timestamp_s,
             box_xyxy=detection.xyxy[0],
             confidence=float(detection.confidence[0]),
-            look=look,
-            look_now=look,
+            seen_row=row,
         )
         if detection.track_id[0] != UNTRACKED:
             stay.track_ids.append(int(detection.track_id[0]))
         self.stays.append(stay)
         return stay
 
-    def _lifecycle(self, stay: Stay, timestamp_s: float) -> list[ViolationEvent]:
+    def _lifecycle(self, stay: Stay, timestamp_s: float, looks: "_LookCache") -> list[ViolationEvent]:
         """Start once the stay qualifies; update when the second photo is due (and shows the same object),
         then every update_every_s."""
         if not stay.event_started:
@@ -288,6 +293,8 @@ class DwellRules:
                 return []
             stay.event_started = True
             stay.last_event_s = timestamp_s
+            if stay.look_now is None:  # an event at the first sighting (no dwell, no min_still_s)
+                stay.look = stay.look_now = looks.of(np.array([stay.seen_row]))[0]
             stay.first_photo_look = stay.look_now
             return [self._event(stay, "start")]
         wait_s = self._second_photo_after_s(stay) if stay.updates_sent == 0 else self.config.update_every_s
@@ -308,7 +315,7 @@ class DwellRules:
 
     def _second_photo_matches(self, stay: Stay) -> bool:
         """Record how much the object now looks like the first photo's; True when alike."""
-        assert stay.first_photo_look is not None
+        assert stay.first_photo_look is not None and stay.look_now is not None
         stay.second_photo_similarity = float(self.appearance.similarity(stay.first_photo_look, stay.look_now)[0])
         return stay.second_photo_similarity >= self.config.appearance.min_similarity
 

@@ -207,6 +207,21 @@ def test_a_moving_vehicle_never_triggers(config: VisionConfig, pixels_a_second: 
     assert events == []
 
 
+def test_passing_traffic_is_never_described(config: VisionConfig) -> None:
+    # Looks are computed for candidates only: a car that never stands still twice at one spot costs no histogram.
+    rules = Rules(config)
+    described: list[int] = []
+    describe = rules.appearance.describe
+    rules.appearance.describe = lambda image, boxes: described.append(len(boxes)) or describe(image, boxes)
+    for index in range(40):
+        t = index * STEP_S
+        rules.update(frame(obj(1, 20 + 60 * t % 380, 100), obj(2, 380 - 60 * t % 380, 250)), t)
+    assert sum(described) == 0
+    for t in (20.0, 20.5, 21.0):  # a car stopping: present from its second frame, described at its third
+        rules.update(frame(obj(3, 200, 200)), t)
+    assert sum(described) == 1
+
+
 def test_one_event_per_object(config: VisionConfig) -> None:
     events = run(config, timeline(12, lambda t: frame(obj(1, 100, 100), obj(2, 170, 100), obj(3, 300, 250))))
     assert sorted(len(p) for p in phases(events).values()) == [3, 3, 3]
