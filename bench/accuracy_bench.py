@@ -16,6 +16,7 @@ import pickle
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from bench.accuracy import (
-    GROUNDTRUTH_DIR, GroundTruth, ReportedEvent, Score, TrueViolation, all_groundtruth, score,
+    GROUNDTRUTH_DIR, GroundTruth, ReportedEvent, Score, TrueViolation, all_groundtruth, load_groundtruth, score,
 )
 from config.vision import VisionConfig, load_vision_config
 from tests.requirements import SHARED_DIR
@@ -275,9 +276,18 @@ def table(clips: list[dict[str, Any]], shipped_rate: float) -> str:
             continue
         bad = [run for run in clip["hard_negative"] if run["events"]]
         runs = len(clip["hard_negative"])
-        detail = ", ".join(f"{run['rate']:g} fps/dwell {run['dwell']}: {run['events']}" for run in bad[:8])
+        detail = ", ".join(f"{'stills' if run['rate'] is None else format(run['rate'], 'g') + ' fps'}/dwell "
+                           f"{run['dwell']}: {run['events']}" for run in bad[:8])
         lines.append(f"  {clip['clip']:34} {runs} runs, {len(bad)} with events" + (f" ({detail})" if bad else ""))
     return "\n".join(lines)
+
+
+def log_to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def evaluate_file(path: Path, plan: Plan) -> dict[str, Any]:
+    return evaluate_clip(load_groundtruth(path), path, plan=plan, log=log_to_stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -285,23 +295,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clips", help="comma-separated clip names (default: every ground-truth file)")
     parser.add_argument("--groundtruth", type=Path, default=GROUNDTRUTH_DIR, help="folder of ground-truth files")
     parser.add_argument("--no-sweep", action="store_true", help="skip the hard-negative sweep (rates 1-10)")
+    parser.add_argument("--jobs", type=int, default=1, help="clips analysed side by side (processes)")
     parser.add_argument("--out", type=Path, help="JSON file (default: bench/results/accuracy_<date>.json)")
     args = parser.parse_args(argv)
     wanted = set(args.clips.split(",")) if args.clips else None
-    clips: list[dict[str, Any]] = []
-    skipped: list[dict[str, str]] = []
-    for path, truth in all_groundtruth(args.groundtruth):
-        if wanted is not None and truth.clip not in wanted:
-            continue
-        if truth.not_run is not None:
-            skipped.append({"clip": truth.clip, "why": truth.not_run})
-            continue
-        clips.append(evaluate_clip(truth, path, plan=Plan(sweep=not args.no_sweep),
-                                   log=lambda line: print(line, file=sys.stderr)))
+    chosen = [(path, truth) for path, truth in all_groundtruth(args.groundtruth)
+              if wanted is None or truth.clip in wanted]
+    skipped = [{"clip": truth.clip, "why": truth.not_run} for _, truth in chosen if truth.not_run is not None]
+    paths = [path for path, truth in chosen if truth.not_run is None]
+    plan = Plan(sweep=not args.no_sweep)
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        clips = list(pool.map(evaluate_file, paths, [plan] * len(paths)))
     shipped_rate = load_vision_config().analysis_fps
-    print(table(clips, shipped_rate))
-    for entry in skipped:
-        print(f"not analysed: {entry['clip']}: {entry['why']}")
     shipped = totals(clips, shipped_rate, OWN)
     sweep_events = sum(run["events"] for clip in clips for run in (clip["hard_negative"] or []))
     report = {
@@ -312,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or RESULTS_DIR / f"accuracy_{dt.date.today().isoformat()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
+    print(table(clips, shipped_rate))
+    for entry in skipped:
+        print(f"not analysed: {entry['clip']}: {entry['why']}")
     print(f"written: {out}")
     return 0
 
