@@ -44,6 +44,10 @@ class SourceConfig(StrictModel):
     homography: HomographyConfig | None = Field(None, description="fixed camera: pixel → ground mapping")
     telemetry: TelemetryConfig | None = Field(None, description="drone: per-frame position and gimbal")
     stabilize: bool = Field(False, description="a moving camera: follow its ego-motion so parked objects keep still")
+    times: str | None = Field(
+        None, description="media: folder: CSV `image,time` giving each still's time (stills taken at irregular "
+        "intervals); null = stills analysis_fps apart"
+    )
 
     @model_validator(mode="after")
     def one_mapping(self) -> "SourceConfig":

@@ -100,14 +100,42 @@ class PresenceConfig(StrictModel):
     leave_frames: int = Field(2, ge=1, le=50, description="consecutive analysed frames outside before absent")
 
 
+class AppearanceConfig(StrictModel):
+    """The look of an object (vision/appearance.py): an HSV histogram of its box crop."""
+
+    hue_bins: int = Field(8, ge=1, le=180, description="histogram bins over hue")
+    saturation_bins: int = Field(4, ge=1, le=256, description="histogram bins over saturation")
+    value_bins: int = Field(4, ge=1, le=256, description="histogram bins over brightness")
+    bands: int = Field(2, ge=1, le=8, description="horizontal bands of the crop, one histogram each (top to bottom)")
+    inset: float = Field(
+        0.1, ge=0.0, lt=0.5, description="share of the box's width and height left out on each side (road, neighbours)"
+    )
+    min_similarity: float = Field(
+        0.6, ge=0.0, le=1.0, description="histogram intersection a sighting needs with the stay's look to continue it"
+    )
+
+
 class DwellConfig(StrictModel):
     lost_grace_s: float = Field(
         5.0, ge=0.0, le=600.0, description="seconds a stay may go unseen (occlusion) before it ends"
     )
     match_iou: float = Field(0.5, ge=0.0, le=1.0, description="overlap a sighting needs with a stay's last box")
     reference_follow: float = Field(
-        0.1, ge=0.0, le=0.5, description="share of each sighting blended into a stay's reference point (camera drift)"
+        0.1, ge=0.0, le=0.5,
+        description="share of each sighting blended into a stay's reference point and look (camera drift, light)",
     )
+    min_still_s: float = Field(
+        1.0, ge=0.0, le=600.0,
+        description="seconds an object must be seen still in every analysed frame before its stay counts",
+    )
+    uncovered_grace_s: float = Field(
+        1.0, ge=0.0, le=600.0,
+        description="seconds a counting stay may go unseen with no other box covering it before it ends",
+    )
+    cover_share: float = Field(
+        0.5, gt=0.0, le=1.0, description="share of a stay's box another box must cover to hide it (occlusion)"
+    )
+    appearance: AppearanceConfig = Field(default_factory=AppearanceConfig, description="the look check of a stay")
     vending_radius: float = Field(
         1.5, ge=0.0, le=20.0, description="a vending signal this many person-heights from a person counts as a stall"
     )
@@ -132,8 +160,21 @@ class EventConfig(StrictModel):
 
 
 class EvidenceConfig(StrictModel):
-    second_photo_after_s: float = Field(3.0, ge=0.0, le=3600.0, description="seconds between an event's two photos")
+    second_photo_after_s: dict[Rule, float] = Field(
+        {"illegal_parking": 120.0, "street_vending": 240.0},
+        description="rule -> seconds between an event's two photos (a zone may set its own)",
+    )
     jpeg_quality: int = Field(90, ge=30, le=100, description="JPEG quality of evidence photos")
+
+    @field_validator("second_photo_after_s")
+    @classmethod
+    def every_rule_timed(cls, seconds: dict[Rule, float]) -> dict[Rule, float]:
+        missing = {"illegal_parking", "street_vending"} - seconds.keys()
+        if missing:
+            raise ValueError(f"no second-photo time for rule(s) {sorted(missing)}")
+        if any(not 0 <= value <= 3600 for value in seconds.values()):
+            raise ValueError("second-photo times must lie in 0-3600 s")
+        return seconds
 
 
 class ReportConfig(StrictModel):
@@ -185,7 +226,20 @@ class ZoneConfig(StrictModel):
     holes: list[list[Point]] = Field([], description="areas inside the outline where the rule does not apply")
     dwell_s: float = Field(60.0, ge=0.0, le=86400.0, description="seconds stationary inside before an event")
     stationary_tolerance: float = Field(0.25, gt=0.0, le=1000.0, description="how far the anchor may wander")
-    stationary_unit: Literal["box", "px"] = Field("box", description="tolerance as a fraction of box height, or pixels")
+    stationary_unit: Literal["box", "px", "m"] = Field(
+        "box", description="tolerance as a fraction of box height, pixels, or metres on the ground (a located camera)"
+    )
+    second_photo_after_s: float | None = Field(
+        None, ge=0.0, le=3600.0,
+        description="seconds between an event's two photos here; null = evidence's for the rule",
+    )
+    queue: bool = Field(
+        False, description="a lane where vehicles wait (stop line, signal): a stop here counts only past min_stop_s"
+    )
+    min_stop_s: float | None = Field(
+        None, ge=0.0, le=86400.0,
+        description="stops shorter than this never count, whatever dwell_s says; a queue lane without it never counts",
+    )
     requires_vending_signal: bool = Field(True, description="no_vending: a person needs a stall sign or vendor nearby")
 
     @field_validator("polygon")

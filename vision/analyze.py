@@ -23,10 +23,13 @@ EVIDENCE_DIR = "evidence"
 UTC = ZoneInfo("UTC")
 
 
-def open_media(path: Path, *, source_id: str, analysis_fps: float) -> FrameSource:
-    """A folder of stills (taken `analysis_fps` apart) or a video file analysed at `analysis_fps` of media time."""
+def open_media(
+    path: Path, *, source_id: str, analysis_fps: float, times_file: Path | None = None
+) -> FrameSource:
+    """A folder of stills (at the times in `times_file`, else `analysis_fps` apart) or a video file analysed at
+    `analysis_fps` of media time."""
     if path.is_dir():
-        return ImageFolderSource(path, source_id=source_id, fps_assumed=analysis_fps)
+        return ImageFolderSource(path, source_id=source_id, fps_assumed=analysis_fps, times_file=times_file)
     return VideoFileSource(path, source_id=source_id, analysis_fps=analysis_fps)
 
 
@@ -50,6 +53,7 @@ def analyze(
     show_progress: bool = False,
     timezone: ZoneInfo = UTC,
     start: dt.datetime | None = None,
+    times_file: Path | None = None,
 ) -> tuple[AnalysisReport, list[ViolationEvent]]:
     """Analyse `media`, writing out_dir/events.json and out_dir/evidence/*.jpg; the report and every event.
 
@@ -59,7 +63,7 @@ def analyze(
     camera = load_zones(zones_file, config) if zones_file is not None else None
     source_id = camera.source_id if camera is not None else media.stem
     zones = [Zone.from_config(zone) for zone in camera.zones] if camera is not None else []
-    source = open_media(media, source_id=source_id, analysis_fps=config.analysis_fps)
+    source = open_media(media, source_id=source_id, analysis_fps=config.analysis_fps, times_file=times_file)
     with source:
         detector = detector or load_detector(config.detector)
         pipeline = Pipeline(
@@ -93,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--model", help="model path (default: detector.model in config/vision.yaml)")
     command.add_argument("--zones", type=Path, help="the camera's zone file (config/zones/*.yaml)")
     command.add_argument("--out", type=Path, required=True, help="folder for events.json and evidence/")
+    command.add_argument("--times", type=Path, help="a folder of stills: CSV `image,time` of each still's time")
     command.add_argument("--rate", type=float, help="analysed frames per second of media time")
     command.add_argument("--config", type=Path, help="vision settings (default: config/vision.yaml)")
     command.add_argument(
@@ -112,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         report, _events = analyze(
             args.media, out_dir=args.out, zones_file=args.zones, config=config, show_progress=True,
             timezone=ZoneInfo(settings.load().calendar.timezone), start=args.start,
+            times_file=args.times,
         )
     except (ModelUnavailableError, ConfigFileError, FileNotFoundError, SourceError) as exc:
         parser.exit(2, f"error: {exc}\n")

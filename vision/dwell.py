@@ -1,23 +1,39 @@
 """The dwell rules: a vehicle parked in a no_parking zone, a person vending in a no_vending zone.
 
-A stay is keyed by place and kind, not by track id: it is an object of one kind held still at one
-point of one zone. Each frame, the zone's present objects of that kind are matched to open stays
-by distance to the stay's point (within the zone's stationary tolerance) and overlap with its last
-box, so a track
-id switch, a car hidden a few seconds by passing traffic, or car<->truck flicker keep the stay and
-its dwell. Dwell is measured in seconds from frame timestamps.
+A stay is one physical object of one kind held still at one point of one zone, keyed by place,
+look and kind, not by track id. Each frame, the zone's present objects of that kind are matched
+to open stays: a sighting continues a stay when it lies within the zone's stationary tolerance of
+the stay's point, overlaps its last box and looks like it (colour histograms, vision/appearance.py;
+a stay's look is taken at its second sighting, so passing traffic is never described),
+so a track id switch, a car hidden a few seconds by passing traffic, or car<->truck flicker keep
+the stay and its dwell, while a second car stopping where the first stood starts its own.
+
+A stay counts once its object was seen still in every analysed frame for `min_still_s`; after
+that a frame in which it is unseen counts against it unless another box covers it (occlusion):
+unseen and uncovered for `uncovered_grace_s` ends it, unseen but covered for `lost_grace_s` too.
+Dwell is measured in seconds from frame timestamps. The second evidence photo is checked to show
+the object of the first (its look); when it does not, no update is sent and the stay ends.
 """
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from config.vision import DwellConfig, Rule
+from vision.appearance import Appearance
 from vision.detections import UNTRACKED, Detections
 from vision.events import Phase, ViolationEvent, make_event_id
 from vision.zones import WATCHED_KINDS, Zone
 
 RULE_OF_ZONE_KIND: dict[str, Rule] = {"no_parking": "illegal_parking", "no_vending": "street_vending"}
 VENDING_SIGNAL_KINDS = ("vending_signal", "vendor")
+EARTH_RADIUS_M = 6_371_000.0
+
+# (K,) detection rows -> (K, D) looks of those detections in this frame's image.
+Describe = Callable[[np.ndarray], np.ndarray]
+# A point in the rules' pixels -> (lon, lat), or None where the camera cannot place it.
+Locate = Callable[[tuple[float, float]], tuple[float, float] | None]
 
 
 @dataclass
@@ -32,22 +48,35 @@ class Stay:
     last_seen_s: float
     box_xyxy: np.ndarray
     confidence: float
+    seen_row: int  # the row of its last sighting in that frame's detections
+    # The reference look, following slow changes of light; taken at the second sighting, so the many
+    # one-frame stays of passing traffic are never described.
+    look: np.ndarray | None = None
+    look_now: np.ndarray | None = None  # the look of the last sighting
     track_ids: list[int] = field(default_factory=list)
+    uncovered_since_s: float | None = None  # unseen with nothing in front of it since then
     vending_signal_seen: bool = False
     event_started: bool = False
+    first_photo_look: np.ndarray | None = None
     last_event_s: float = 0.0
     updates_sent: int = 0
+    second_photo_similarity: float | None = None
 
     @property
     def dwell_s(self) -> float:
         return self.last_seen_s - self.started_at_s
 
     def see(
-        self, *, box_xyxy: np.ndarray, confidence: float, track_id: int, timestamp_s: float, follow: float
-    ) -> None:
+        self, *, row: int, box_xyxy: np.ndarray, confidence: float, track_id: int, look: np.ndarray,
+        timestamp_s: float, follow: float,
+    ) -> None:  # fmt: skip
+        self.seen_row = row
         self.last_seen_s = timestamp_s
+        self.uncovered_since_s = None
         anchor = np.array([(box_xyxy[0] + box_xyxy[2]) / 2, box_xyxy[3]])
         self.anchor_px = (1 - follow) * self.anchor_px + follow * anchor
+        self.look = look if self.look is None else (1 - follow) * self.look + follow * look
+        self.look_now = look
         self.box_xyxy = box_xyxy
         self.confidence = max(self.confidence, confidence)
         if track_id != UNTRACKED and track_id not in self.track_ids:
@@ -64,8 +93,34 @@ def box_iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return intersection / np.maximum(area + areas - intersection, 1e-9)
 
 
+def covered_share(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """(M,) the largest share of each of (M, 4) boxes that one of (N, 4) other boxes covers."""
+    if not len(boxes) or not len(others):
+        return np.zeros(len(boxes))
+    top_left = np.maximum(boxes[:, None, :2], others[None, :, :2])
+    bottom_right = np.minimum(boxes[:, None, 2:], others[None, :, 2:])
+    intersection = np.prod(np.clip(bottom_right - top_left, 0, None), axis=2)
+    areas = np.maximum(np.prod(boxes[:, 2:] - boxes[:, :2], axis=1), 1e-9)
+    return intersection.max(axis=1) / areas
+
+
+def ground_distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Metres between two (lon, lat) points a few metres apart (equirectangular)."""
+    east = math.radians(b[0] - a[0]) * math.cos(math.radians((a[1] + b[1]) / 2))
+    north = math.radians(b[1] - a[1])
+    return EARTH_RADIUS_M * math.hypot(east, north)
+
+
+def required_dwell_s(zone: Zone) -> float:
+    """Seconds still before an event in this zone: its dwell, at least its min_stop_s; a queue lane only past that."""
+    config = zone.config
+    if config.queue and config.min_stop_s is None:
+        return math.inf
+    return max(config.dwell_s, config.min_stop_s or 0.0)
+
+
 class DwellRules:
-    """`update(detections, present, timestamp_s)` -> the events of this frame; `finish()` ends the open ones."""
+    """`update(detections, present, timestamp_s, describe)` -> this frame's events; `finish()` ends the open ones."""
 
     def __init__(
         self,
@@ -74,35 +129,47 @@ class DwellRules:
         zones: list[Zone],
         config: DwellConfig,
         categories: dict[Rule, str],
-        first_update_after_s: float,
+        second_photo_after_s: dict[Rule, float],
+        locate: Locate | None = None,
     ) -> None:
         self.source_id = source_id
         self.zones = zones
         self.config = config
         self.categories = categories
         # The first update comes when the second evidence photo is due; later ones every update_every_s.
-        self.first_update_after_s = first_update_after_s
+        self.second_photo_after_s = second_photo_after_s
+        self.appearance = Appearance(config.appearance)
+        self.locate = locate
+        for zone in zones:
+            if zone.config.stationary_unit == "m" and locate is None:
+                raise ValueError(f"zone {zone.id!r}: stationary_unit m needs a located camera (ground mapping)")
         self.stays: list[Stay] = []  # oldest first
         self._stays_opened = 0
 
-    def update(self, detections: Detections, present: np.ndarray, timestamp_s: float) -> list[ViolationEvent]:
-        """`present`: (zones, N) from ZonePresence for these detections."""
+    def update(
+        self, detections: Detections, present: np.ndarray, timestamp_s: float, describe: Describe
+    ) -> list[ViolationEvent]:
+        """`present`: (zones, N) from ZonePresence for these detections; `describe`: the looks of detection rows."""
         confident = detections.confidence >= self.config.vending_signal_conf
         is_signal = np.isin(detections.kind, VENDING_SIGNAL_KINDS) & confident
         signal_centres = detections[is_signal].xywh[:, :2]
+        looks = _LookCache(describe, self.appearance.size)
         seen: set[str] = set()
         for row, zone in enumerate(self.zones):
-            candidates = np.flatnonzero(present[row] & np.isin(detections.kind, WATCHED_KINDS[zone.config.kind]))
-            seen.update(self._match(zone, detections[candidates], signal_centres, timestamp_s))
+            if required_dwell_s(zone) == math.inf:
+                continue  # a queue lane: its stops never count
+            rows = np.flatnonzero(present[row] & np.isin(detections.kind, WATCHED_KINDS[zone.config.kind]))
+            seen.update(self._match(zone, detections, rows, signal_centres, looks, timestamp_s))
         events: list[ViolationEvent] = []
-        for stay in list(self.stays):
-            if stay.stay_id not in seen:
-                if timestamp_s - stay.last_seen_s > self.config.lost_grace_s:
-                    self.stays.remove(stay)
-                    if stay.event_started:
-                        events.append(self._event(stay, "end"))
-                continue
-            events.extend(self._lifecycle(stay, timestamp_s))
+        unseen = [stay for stay in self.stays if stay.stay_id not in seen]
+        covered = covered_share(np.array([s.box_xyxy for s in unseen]).reshape(-1, 4), detections.xyxy)
+        for stay, share in zip(unseen, covered):
+            if self._lost(stay, hidden=share >= self.config.cover_share, timestamp_s=timestamp_s):
+                self.stays.remove(stay)
+                if stay.event_started:
+                    events.append(self._event(stay, "end"))
+        for stay in [s for s in self.stays if s.stay_id in seen]:
+            events.extend(self._lifecycle(stay, timestamp_s, looks))
         return events
 
     def finish(self) -> list[ViolationEvent]:
@@ -111,10 +178,25 @@ class DwellRules:
         self.stays = []
         return events
 
+    def _lost(self, stay: Stay, *, hidden: bool, timestamp_s: float) -> bool:
+        """An unseen stay: gone when it never counted, when unseen and uncovered too long, or hidden too long."""
+        if stay.dwell_s < self.config.min_still_s:
+            return True  # seen still in every analysed frame, or not a stay
+        if timestamp_s - stay.last_seen_s > self.config.lost_grace_s:
+            return True
+        if hidden:
+            stay.uncovered_since_s = None
+            return False
+        if stay.uncovered_since_s is None:
+            stay.uncovered_since_s = timestamp_s
+        return timestamp_s - stay.uncovered_since_s >= self.config.uncovered_grace_s
+
     def _match(
-        self, zone: Zone, candidates: Detections, signal_centres: np.ndarray, timestamp_s: float
-    ) -> set[str]:
-        """Attach candidates to this zone's stays, open stays for the rest; the ids of the stays seen."""
+        self, zone: Zone, detections: Detections, rows: np.ndarray, signal_centres: np.ndarray,
+        looks: "_LookCache", timestamp_s: float,
+    ) -> set[str]:  # fmt: skip
+        """Attach the candidate rows to this zone's stays, open stays for the rest; the ids of the stays seen."""
+        candidates = detections[rows]
         anchors = candidates.anchors
         near_signal = self._near_vending_signal(candidates, signal_centres)
         free = np.ones(len(candidates), bool)
@@ -127,6 +209,13 @@ class DwellRules:
             feasible = free & (distance <= stay.tolerance_px) & (overlap >= self.config.match_iou)
             if not feasible.any():
                 continue
+            # And it looks the same: another car where this one stood is not this one (looks of these rows only).
+            if stay.look is not None:
+                similarity = np.zeros(len(candidates))
+                similarity[feasible] = self.appearance.similarity(stay.look, looks.of(rows[feasible]))
+                feasible &= similarity >= self.config.appearance.min_similarity
+                if not feasible.any():
+                    continue
             # Its own track first, then the nearest: a new track id may take over a lost stay.
             own_track = np.isin(candidates.track_id, stay.track_ids)
             cost = np.where(feasible, distance / stay.tolerance_px - own_track, np.inf)
@@ -134,15 +223,17 @@ class DwellRules:
             free[chosen] = False
             seen.add(stay.stay_id)
             stay.see(
+                row=int(rows[chosen]),
                 box_xyxy=candidates.xyxy[chosen],
                 confidence=float(candidates.confidence[chosen]),
                 track_id=int(candidates.track_id[chosen]),
+                look=looks.of(rows[[chosen]])[0],
                 timestamp_s=timestamp_s,
                 follow=self.config.reference_follow,
             )
             stay.vending_signal_seen |= bool(near_signal[chosen])
         for index in np.flatnonzero(free):
-            stay = self._open(zone, candidates[np.array([index])], timestamp_s)
+            stay = self._open(zone, candidates[np.array([index])], int(rows[index]), timestamp_s)
             stay.vending_signal_seen = bool(near_signal[index])
             seen.add(stay.stay_id)
         return seen
@@ -154,44 +245,84 @@ class DwellRules:
         near = (distance <= self.config.vending_radius * candidates.heights[:, None]).any(axis=1)
         return near | (candidates.kind == "vendor")
 
-    def _open(self, zone: Zone, detection: Detections, timestamp_s: float) -> Stay:
+    def _tolerance_px(self, zone: Zone, anchor: np.ndarray, height: float) -> float:
+        """The zone's stationary tolerance in pixels at this point: box heights, pixels, or metres on the ground."""
+        tolerance, unit = zone.config.stationary_tolerance, zone.config.stationary_unit
+        if unit == "box":
+            return tolerance * height
+        if unit == "px":
+            return tolerance
+        return tolerance / self._metres_per_px(anchor, height)
+
+    def _metres_per_px(self, anchor: np.ndarray, height: float) -> float:
+        """Ground metres of one pixel at `anchor`, the larger of across and up the image (never too lenient)."""
+        assert self.locate is not None  # checked at construction
+        step = max(1.0, height / 4)
+        x, y = float(anchor[0]), float(anchor[1])
+        here, across, up = self.locate((x, y)), self.locate((x + step, y)), self.locate((x, y - step))
+        if here is None or across is None or up is None:
+            return math.inf  # off the ground (above the horizon): nothing there is still
+        return max(ground_distance_m(here, across), ground_distance_m(here, up)) / step
+
+    def _open(self, zone: Zone, detection: Detections, row: int, timestamp_s: float) -> Stay:
         self._stays_opened += 1
-        height = float(detection.heights[0])
-        tolerance = zone.config.stationary_tolerance
+        anchor = detection.anchors[0]
         stay = Stay(
             stay_id=f"{zone.id}#{self._stays_opened}",
             zone=zone,
-            anchor_px=detection.anchors[0],
-            tolerance_px=tolerance * height if zone.config.stationary_unit == "box" else tolerance,
+            anchor_px=anchor,
+            tolerance_px=self._tolerance_px(zone, anchor, float(detection.heights[0])),
             started_at_s=timestamp_s,
             last_seen_s=timestamp_s,
             box_xyxy=detection.xyxy[0],
             confidence=float(detection.confidence[0]),
+            seen_row=row,
         )
         if detection.track_id[0] != UNTRACKED:
             stay.track_ids.append(int(detection.track_id[0]))
         self.stays.append(stay)
         return stay
 
-    def _lifecycle(self, stay: Stay, timestamp_s: float) -> list[ViolationEvent]:
-        """Start once the stay qualifies; update when the second photo is due, then every update_every_s."""
+    def _lifecycle(self, stay: Stay, timestamp_s: float, looks: "_LookCache") -> list[ViolationEvent]:
+        """Start once the stay qualifies; update when the second photo is due (and shows the same object),
+        then every update_every_s."""
         if not stay.event_started:
             needs_signal = stay.zone.config.kind == "no_vending" and stay.zone.config.requires_vending_signal
-            if stay.dwell_s < stay.zone.config.dwell_s or (needs_signal and not stay.vending_signal_seen):
+            required = max(required_dwell_s(stay.zone), self.config.min_still_s)
+            if stay.dwell_s < required or (needs_signal and not stay.vending_signal_seen):
                 return []
             stay.event_started = True
             stay.last_event_s = timestamp_s
+            if stay.look_now is None:  # an event at the first sighting (no dwell, no min_still_s)
+                stay.look = stay.look_now = looks.of(np.array([stay.seen_row]))[0]
+            stay.first_photo_look = stay.look_now
             return [self._event(stay, "start")]
-        wait_s = self.first_update_after_s if stay.updates_sent == 0 else self.config.update_every_s
+        wait_s = self._second_photo_after_s(stay) if stay.updates_sent == 0 else self.config.update_every_s
         if timestamp_s - stay.last_event_s < wait_s:
             return []
+        if stay.updates_sent == 0 and not self._second_photo_matches(stay):
+            self.stays.remove(stay)  # the object in the box is no longer the one of the first photo
+            return [self._event(stay, "end")]
         stay.updates_sent += 1
         stay.last_event_s = timestamp_s
         return [self._event(stay, "update")]
 
+    def _second_photo_after_s(self, stay: Stay) -> float:
+        zone_seconds = stay.zone.config.second_photo_after_s
+        if zone_seconds is not None:
+            return zone_seconds
+        return self.second_photo_after_s[RULE_OF_ZONE_KIND[stay.zone.config.kind]]
+
+    def _second_photo_matches(self, stay: Stay) -> bool:
+        """Record how much the object now looks like the first photo's; True when alike."""
+        assert stay.first_photo_look is not None and stay.look_now is not None
+        stay.second_photo_similarity = float(self.appearance.similarity(stay.first_photo_look, stay.look_now)[0])
+        return stay.second_photo_similarity >= self.config.appearance.min_similarity
+
     def _event(self, stay: Stay, phase: Phase) -> ViolationEvent:
         rule = RULE_OF_ZONE_KIND[stay.zone.config.kind]
         x1, y1, x2, y2 = (float(v) for v in stay.box_xyxy)
+        similarity = stay.second_photo_similarity
         return ViolationEvent(
             event_id=make_event_id(
                 source_id=self.source_id, rule=rule, stay_id=stay.stay_id, started_at_s=stay.started_at_s
@@ -208,4 +339,23 @@ class DwellRules:
             ground_point_px=((x1 + x2) / 2, y2),
             track_ids=tuple(stay.track_ids),
             confidence=stay.confidence,
+            second_photo_similarity=similarity,
+            second_photo_same=None if similarity is None else similarity >= self.config.appearance.min_similarity,
         )
+
+
+class _LookCache:
+    """The looks of one frame's detection rows, each described once, on first use."""
+
+    def __init__(self, describe: Describe, size: int) -> None:
+        self.describe = describe
+        self.size = size
+        self._looks: dict[int, np.ndarray] = {}
+
+    def of(self, rows: np.ndarray) -> np.ndarray:
+        """(K, D) looks of these detection rows."""
+        missing = np.array([row for row in rows.tolist() if row not in self._looks], np.int64)
+        if len(missing):
+            for row, look in zip(missing.tolist(), self.describe(missing)):
+                self._looks[row] = look
+        return np.array([self._looks[row] for row in rows.tolist()], np.float32).reshape(-1, self.size)

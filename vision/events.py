@@ -29,6 +29,10 @@ class ViolationEvent:
     confidence: float  # highest detection confidence during the stay
     evidence_paths: tuple[str, ...] = ()
     location: tuple[float, float] | None = None  # (lon, lat) when the camera can be located
+    # The second photo's check: how much the object then looked like the first photo's (histogram
+    # intersection, 0-1) and whether that is the same object; None until the second photo is due.
+    second_photo_similarity: float | None = None
+    second_photo_same: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: tuples become lists."""

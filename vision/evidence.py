@@ -61,7 +61,8 @@ class CaptionContext:
 class EvidenceWriter:
     """`attach(event, image, zone)` writes the event's next photo when one is due and returns the event with its paths.
 
-    A photo is due at the start and at the first update (second_photo_after_s later, see DwellRules);
+    A photo is due at the start and at the first update (second_photo_after_s later, see DwellRules,
+    which sends that update only when the object looks like the one of the first photo);
     the end event carries every path written.
     """
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from config.vision import ReportConfig, VisionConfig
+from vision.appearance import Appearance
 from vision.detections import Detections
 from vision.detector import Detector
 from vision.dwell import DwellRules
@@ -94,17 +95,19 @@ class Pipeline:
         self.zones = {zone.id: zone for zone in zones}
         self.tracker = Tracker(config.tracker, analysis_fps=config.analysis_fps)
         self.presence = ZonePresence(zones, config.presence, forget_after_s=config.tracker.lost_track_s)
+        self.evidence = evidence
+        self.locate = locate
+        self.motion = motion  # a moving camera: work in the first frame's pixels
+        self.to_reference = IDENTITY
         self.rules = DwellRules(
             source_id=source_id,
             zones=zones,
             config=config.dwell,
             categories=config.events.categories,
-            first_update_after_s=config.evidence.second_photo_after_s,
+            second_photo_after_s=config.evidence.second_photo_after_s,
+            locate=self._locate_reference_pixel if locate is not None else None,
         )
-        self.evidence = evidence
-        self.locate = locate
-        self.motion = motion  # a moving camera: work in the first frame's pixels
-        self.to_reference = IDENTITY
+        self.appearance = Appearance(config.dwell.appearance)
         self.report = AnalysisReport(source_id=source_id, config=config.report)
         self.gate = gate  # a fixed camera: the model skips frames in which nothing moved
         self._last_image: np.ndarray | None = None
@@ -127,12 +130,17 @@ class Pipeline:
         if detections is None:
             detections = self.detector.detect(frame.image)
         self._last_detections = detections
+        image_xyxy = detections.xyxy  # the tracker keeps the rows: row i is the same box in both frames of pixels
         if self.motion is not None:
             self.to_reference = self.motion.update(frame.image)
             detections = replace(detections, xyxy=transform_boxes(detections.xyxy, self.to_reference))
         detections = self.tracker.update(detections)
         present = self.presence.update(detections, frame.timestamp_s)
-        raw_events = self.rules.update(detections, present, frame.timestamp_s)
+
+        def describe(rows: np.ndarray) -> np.ndarray:
+            return self.appearance.describe(frame.image, image_xyxy[rows])
+
+        raw_events = self.rules.update(detections, present, frame.timestamp_s, describe)
         events = [self._complete(event, frame.image) for event in raw_events]
         self._last_image = frame.image
         self.report.frames_analysed += 1
@@ -163,6 +171,14 @@ class Pipeline:
             publish(event)
         self.report.ended_early = source.ended_early
         return self.report
+
+    def _locate_reference_pixel(self, pixel: tuple[float, float]) -> tuple[float, float] | None:
+        """The ground point of a pixel of the rules' frame (the first frame's, for a moving camera)."""
+        assert self.locate is not None
+        if self.motion is not None:
+            x, y = transform_boxes(np.array([[*pixel, *pixel]], np.float64), invert(self.to_reference))[0, :2]
+            pixel = (float(x), float(y))
+        return self.locate(pixel)
 
     def _complete(self, event: ViolationEvent, image: np.ndarray) -> ViolationEvent:
         """Add the evidence photo when one is due, and the ground location when the camera can be located."""

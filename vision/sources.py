@@ -5,6 +5,7 @@
             ...  # frame.image (BGR), frame.timestamp_s, frame.index, frame.source_id
 """
 import bisect
+import csv
 import datetime as dt
 import math
 import threading
@@ -13,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -281,8 +283,42 @@ def _creation_time(metadata: Mapping[str, str]) -> dt.datetime | None:
     return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=dt.timezone.utc)
 
 
+def read_still_times(times_file: str | Path, folder: Path) -> tuple[list[Path], list[float]]:
+    """The stills and their seconds since the first, from a CSV of `image,time` rows (`#` lines are comments).
+
+    `image`: a path relative to `folder`; `time`: seconds, or an ISO date-time (e.g. a camera's burned-in clock).
+    """
+    times_file = Path(times_file)
+    lines = [line for line in times_file.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    rows = list(csv.DictReader(lines))
+    if not rows or not {"image", "time"} <= set(rows[0]):
+        raise ValueError(f"{times_file}: needs a header `image,time` and one row per still")
+    paths, seconds = [], []
+    for number, row in enumerate(rows, start=2):
+        path = folder / row["image"]
+        if not path.is_file():
+            raise FileNotFoundError(f"{times_file} row {number}: image not found: {path}")
+        try:
+            value = float(row["time"])
+        except ValueError:
+            try:
+                moment = datetime.fromisoformat(row["time"])
+                value = (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+            except ValueError:
+                raise ValueError(f"{times_file} row {number}: time {row['time']!r} is neither seconds nor ISO") from None
+        if seconds and value < seconds[-1]:
+            raise ValueError(f"{times_file} row {number}: time goes back ({row['time']})")
+        paths.append(path)
+        seconds.append(value)
+    return paths, [value - seconds[0] for value in seconds]
+
+
 class ImageFolderSource(FrameSource):
-    """Stills in name order; timestamps from `timestamps` or from index / `fps_assumed`."""
+    """Stills in name order; timestamps from `timestamps` or from index / `fps_assumed`.
+
+    With `times_file` (see `read_still_times`) the stills, their order and their times come from that file:
+    still sequences taken at irregular intervals, each with its real time.
+    """
 
     def __init__(
         self,
@@ -291,12 +327,18 @@ class ImageFolderSource(FrameSource):
         source_id: str,
         fps_assumed: float = 1.0,
         timestamps: Sequence[float] | None = None,
+        times_file: str | Path | None = None,
     ) -> None:
         super().__init__(source_id)
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise FileNotFoundError(f"{self.folder}: no such folder")
-        self.paths = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if times_file is not None:
+            if timestamps is not None:
+                raise ValueError("give timestamps or times_file, not both")
+            self.paths, timestamps = read_still_times(times_file, self.folder)
+        else:
+            self.paths = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not self.paths:
             raise SourceError(f"{self.folder}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in the folder")
         if timestamps is not None and len(timestamps) != len(self.paths):
@@ -469,7 +511,8 @@ class StreamSource(FrameSource):
 
 
 def open_source(spec: Mapping[str, Any]) -> FrameSource:
-    """A source from {id, kind: file|stream|folder|image, uri, analysis_fps} plus optional tuning keys."""
+    """A source from {id, kind: file|stream|folder|image, uri, analysis_fps} plus optional tuning keys
+    (a folder: `times`, a CSV of each still's time, see `read_still_times`)."""
     for key in ("id", "kind", "uri"):
         if key not in spec:
             raise ValueError(f"source spec lacks {key!r}: {dict(spec)}")
@@ -483,7 +526,8 @@ def open_source(spec: Mapping[str, Any]) -> FrameSource:
         return StreamSource(uri, source_id=source_id, analysis_fps=analysis_fps, decoder_threads=decoder_threads,
                             **tuning)
     if kind == "folder":
-        return ImageFolderSource(uri, source_id=source_id, fps_assumed=spec.get("fps_assumed", 1.0))
+        return ImageFolderSource(uri, source_id=source_id, fps_assumed=spec.get("fps_assumed", 1.0),
+                                 times_file=spec.get("times"))
     if kind == "image":
         return SingleImageSource(uri, source_id=source_id)
     raise ValueError(f"source {source_id!r}: unknown kind {kind!r} (file, stream, folder, image)")

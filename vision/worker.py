@@ -137,10 +137,10 @@ class VisionWorker:
             # Only a fixed camera is motion-gated: a drone's picture and its ground mapping move with it.
             gate=MotionGate(self.vision.gate) if self.vision.gate.enabled and config.kind == "camera" else None,
         )
-        # Stills of a folder are taken analysis_fps apart.
+        # Stills of a folder are taken analysis_fps apart, unless a times file gives each one's time.
         source = self.open_source({"id": config.id, "kind": config.media, "uri": config.uri,
                               "analysis_fps": config.analysis_fps, "fps_assumed": config.analysis_fps,
-                              "decoder_threads": self.vision.streams.decoder_threads})
+                              "decoder_threads": self.vision.streams.decoder_threads, "times": config.times})
         feed = SourceFeed(source, queue.Queue(maxsize=self.vision.streams.read_ahead),
                           drop_when_full=self.vision.streams.drop_when_full, arrived=self.arrived).start()
         return SourceRun(config=config, source=source, feed=feed, pipeline=pipeline, media_start=media_start)

@@ -1,12 +1,18 @@
-"""Dwell rules on synthetic tracks (no model): stays survive id switches, occlusion and class flicker."""
-from collections.abc import Callable
+"""Dwell rules on synthetic scenes (no model): painted boxes, so the look check sees real pixels.
 
+Stays survive id switches, occlusion and class flicker; they never chain different objects.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
 import numpy as np
 import pytest
 
 from config.vision import VisionConfig, ZoneConfig, load_vision_config
+from vision.appearance import Appearance
 from vision.detections import UNTRACKED, Detections
-from vision.dwell import DwellRules
+from vision.dwell import DwellRules, Locate
 from vision.events import ViolationEvent
 from vision.zones import Zone, ZonePresence
 
@@ -14,47 +20,82 @@ STEP_S = 0.5  # 2 analysed frames a second
 CAR, TRUCK, PERSON, UMBRELLA = 2, 7, 0, 25
 KIND_OF_CLASS = {CAR: "vehicle", TRUCK: "vehicle", PERSON: "person", UMBRELLA: "vending_signal", 99: "vendor"}
 LOT = [(0, 0), (400, 0), (400, 300), (0, 300)]
+ROAD_GREY = (90, 90, 90)
+BLUE, RED, WHITE, SILVER = (200, 90, 30), (40, 40, 210), (235, 235, 235), (170, 170, 165)  # BGR
+IMAGE_SHAPE = (400, 520, 3)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One analysed frame: its boxes and the picture they were painted on."""
+
+    detections: Detections
+    image: np.ndarray
 
 
 def obj(track_id: int, x: float, y: float, *, class_id: int = CAR, height: float = 40, width: float = 60,
-        confidence: float = 0.6) -> tuple:  # fmt: skip
-    """An object standing on (x, y)."""
-    return track_id, (x - width / 2, y - height, x + width / 2, y), class_id, confidence
+        confidence: float = 0.6, colour: tuple[int, int, int] = BLUE) -> tuple:  # fmt: skip
+    """An object standing on (x, y), painted in `colour` (a darker windscreen band on its upper third)."""
+    return track_id, (x - width / 2, y - height, x + width / 2, y), class_id, confidence, colour
 
 
-def frame(*objects: tuple) -> Detections:
+def frame(*objects: tuple, unseen: tuple = (), overlay: tuple = ()) -> Scene:
+    """`objects` painted in order (later ones in front) and detected; `unseen` painted behind them but missed
+    by the model; `overlay` painted in front of everything, not detected either."""
+    image = np.full(IMAGE_SHAPE, ROAD_GREY, np.uint8)
+    for _, (x1, y1, x2, y2), _, _, colour in (*unseen, *objects, *overlay):
+        cv2.rectangle(image, (round(x1), round(y1)), (round(x2), round(y2)), colour, thickness=-1)
+        windscreen = tuple(int(c * 0.5) for c in colour)
+        cv2.rectangle(image, (round(x1), round(y1)), (round(x2), round(y1 + (y2 - y1) / 3)), windscreen, -1)
     if not objects:
-        return Detections.empty()
-    track_ids, boxes, class_ids, confidences = zip(*objects)
-    return Detections(
+        return Scene(Detections.empty(), image)
+    track_ids, boxes, class_ids, confidences, _ = zip(*objects)
+    detections = Detections(
         xyxy=np.array(boxes, np.float32),
         confidence=np.array(confidences, np.float32),
         class_id=np.array(class_ids, np.int64),
         kind=np.array([KIND_OF_CLASS[c] for c in class_ids], "<U16"),
         track_id=np.array(track_ids, np.int64),
     )
+    return Scene(detections, image)
 
 
 @pytest.fixture(scope="module")
 def config() -> VisionConfig:
-    return load_vision_config()  # the shipped defaults: enter/leave 2 frames, grace 5 s, second photo after 3 s
+    return load_vision_config()  # the shipped defaults: enter/leave 2 frames, still 1 s, grace 5 s (1 s uncovered)
 
 
-def run(config: VisionConfig, frames: list[Detections], *, kind: str = "no_parking", dwell_s: float = 5,
-        **zone: object) -> list[ViolationEvent]:  # fmt: skip
+class Rules:
+    """DwellRules of one zone fed scenes STEP_S apart, as the pipeline feeds them."""
+
+    def __init__(self, config: VisionConfig, *, kind: str = "no_parking", dwell_s: float = 5,
+                 second_photo_after_s: float = 3, locate: Locate | None = None, **zone: object) -> None:  # fmt: skip
+        zones = [Zone.from_config(ZoneConfig(id="lot", kind=kind, polygon=LOT, dwell_s=dwell_s,
+                                             second_photo_after_s=second_photo_after_s, **zone))]  # fmt: skip
+        self.presence = ZonePresence(zones, config.presence, forget_after_s=config.tracker.lost_track_s)
+        self.rules = DwellRules(source_id="cam-1", zones=zones, config=config.dwell,
+                                categories=config.events.categories,
+                                second_photo_after_s=config.evidence.second_photo_after_s,
+                                locate=locate)  # fmt: skip
+        self.appearance = Appearance(config.dwell.appearance)
+
+    def update(self, scene: Scene, timestamp_s: float) -> list[ViolationEvent]:
+        detections = scene.detections
+        present = self.presence.update(detections, timestamp_s)
+        return self.rules.update(detections, present, timestamp_s,
+                                 lambda rows: self.appearance.describe(scene.image, detections.xyxy[rows]))  # fmt: skip
+
+
+def run(config: VisionConfig, frames: list[Scene], **zone: object) -> list[ViolationEvent]:
     """Every event of the timeline, frames STEP_S apart, open events ended at the last frame."""
-    zones = [Zone.from_config(ZoneConfig(id="lot", kind=kind, polygon=LOT, dwell_s=dwell_s, **zone))]
-    presence = ZonePresence(zones, config.presence, forget_after_s=config.tracker.lost_track_s)
-    rules = DwellRules(source_id="cam-1", zones=zones, config=config.dwell, categories=config.events.categories,
-                       first_update_after_s=config.evidence.second_photo_after_s)  # fmt: skip
+    rules = Rules(config, **zone)
     events: list[ViolationEvent] = []
-    for index, detections in enumerate(frames):
-        timestamp_s = index * STEP_S
-        events += rules.update(detections, presence.update(detections, timestamp_s), timestamp_s)
-    return events + rules.finish()
+    for index, scene in enumerate(frames):
+        events += rules.update(scene, index * STEP_S)
+    return events + rules.rules.finish()
 
 
-def timeline(seconds: float, make: Callable[[float], Detections]) -> list[Detections]:
+def timeline(seconds: float, make: Callable[[float], Scene]) -> list[Scene]:
     return [make(i * STEP_S) for i in range(round(seconds / STEP_S))]
 
 
@@ -90,15 +131,56 @@ def test_a_track_id_switch_keeps_the_stay(config: VisionConfig) -> None:
 
 
 def test_a_car_hidden_by_passing_traffic_keeps_its_dwell(config: VisionConfig) -> None:
-    def scene(t: float) -> Detections:
-        if 6 <= t < 10:  # the parked car is hidden; a van drives past in front of it, 40 px a frame
-            return frame(obj(5, 40 + 80 * (t - 6), 210, height=60, width=90))
+    parked = obj(1, 200, 200)
+
+    def scene(t: float) -> Scene:
+        if 6 <= t < 10:  # a bus crawls past in front, 10 px a frame: the parked car is unseen behind it
+            bus = obj(5, 200 + 20 * (t - 8), 215, height=90, width=200, colour=WHITE)
+            return frame(bus, unseen=(parked,))
         return frame(obj(1 if t < 6 else 2, 200, 200))  # it comes back under a new id
 
     events = run(config, timeline(20, scene))
     assert list(phases(events).values()) == [["start", "update", "end"]]
     assert events[-1].started_at_s == 0.5 and events[-1].dwell_s == 19.0
-    assert 5 not in events[-1].track_ids
+    assert 5 not in events[-1].track_ids and events[-1].track_ids == (1, 2)
+
+
+def test_unseen_frames_with_nothing_in_front_end_the_stay(config: VisionConfig) -> None:
+    # The same 4 s without the bus: an empty spot is no occlusion, the stay ends and a new one begins.
+    def scene(t: float) -> Scene:
+        return frame() if 6 <= t < 10 else frame(obj(1 if t < 6 else 2, 200, 200))
+
+    events = run(config, timeline(20, scene))
+    lifecycles = list(phases(events).values())
+    assert lifecycles == [["start", "end"], ["start", "update", "end"]]
+    assert events[1].last_seen_s == 5.5 and events[2].started_at_s == 10.5
+    # One missed frame of a still-visible car is forgiven (uncovered_grace_s); the dwell keeps counting.
+    one_miss = run(config, timeline(20, lambda t: frame() if t == 8 else frame(obj(1, 200, 200))))
+    assert list(phases(one_miss).values()) == [["start", "update", "end"]]
+
+
+def test_a_stay_counts_only_after_consecutive_still_sightings(config: VisionConfig) -> None:
+    # Seen every other frame at the same spot (cars passing it one after another): never min_still_s in a row.
+    flashing = run(config, timeline(30, lambda t: frame(obj(1, 200, 200)) if round(t / STEP_S) % 2 else frame()),
+                   dwell_s=0)  # fmt: skip
+    assert flashing == []
+
+
+def test_a_different_looking_object_never_continues_a_stay(config: VisionConfig) -> None:
+    # The motorway failure: a blue car leaves, a red one takes its place the very next frame and ByteTrack
+    # hands it the lost id. Same place, same box, same id: only the look tells them apart.
+    def scene(t: float) -> Scene:
+        return frame(obj(1, 200, 200, colour=BLUE if t < 4 else RED))
+
+    events = run(config, timeline(12, scene))
+    starts = [e for e in events if e.phase == "start"]
+    assert len(starts) == 1 and starts[0].started_at_s >= 4, "the red car's own stay, from its own arrival"
+    assert all(e.started_at_s >= 4 for e in events)
+    # A silver car after a white one is told apart too; the same blue car under a new id is not.
+    silver = run(config, timeline(12, lambda t: frame(obj(1, 200, 200, colour=WHITE if t < 4 else SILVER))))
+    assert all(e.started_at_s >= 4 for e in silver)
+    same = run(config, timeline(12, lambda t: frame(obj(1 if t < 4 else 7, 200, 200))))
+    assert {e.started_at_s for e in same} == {0.5}
 
 
 def test_class_flicker_car_truck_keeps_the_stay(config: VisionConfig) -> None:
@@ -125,6 +207,21 @@ def test_a_moving_vehicle_never_triggers(config: VisionConfig, pixels_a_second: 
     assert events == []
 
 
+def test_passing_traffic_is_never_described(config: VisionConfig) -> None:
+    # Looks are computed for candidates only: a car that never stands still twice at one spot costs no histogram.
+    rules = Rules(config)
+    described: list[int] = []
+    describe = rules.appearance.describe
+    rules.appearance.describe = lambda image, boxes: described.append(len(boxes)) or describe(image, boxes)
+    for index in range(40):
+        t = index * STEP_S
+        rules.update(frame(obj(1, 20 + 60 * t % 380, 100), obj(2, 380 - 60 * t % 380, 250)), t)
+    assert sum(described) == 0
+    for t in (20.0, 20.5, 21.0):  # a car stopping: present from its second frame, described at its third
+        rules.update(frame(obj(3, 200, 200)), t)
+    assert sum(described) == 1
+
+
 def test_one_event_per_object(config: VisionConfig) -> None:
     events = run(config, timeline(12, lambda t: frame(obj(1, 100, 100), obj(2, 170, 100), obj(3, 300, 250))))
     assert sorted(len(p) for p in phases(events).values()) == [3, 3, 3]
@@ -141,18 +238,23 @@ def test_the_event_ends_when_the_object_leaves(config: VisionConfig) -> None:
     assert end.last_seen_s == 12.0 and end.dwell_s == 11.5
 
 
-def test_the_end_comes_after_the_grace_period_not_at_the_end_of_the_footage(config: VisionConfig) -> None:
-    zones = [Zone.from_config(ZoneConfig(id="lot", kind="no_parking", polygon=LOT, dwell_s=5))]
-    presence = ZonePresence(zones, config.presence, forget_after_s=config.tracker.lost_track_s)
-    rules = DwellRules(source_id="cam-1", zones=zones, config=config.dwell, categories=config.events.categories,
-                       first_update_after_s=config.evidence.second_photo_after_s)  # fmt: skip
+@pytest.mark.parametrize("covered", [False, True])
+def test_the_end_comes_after_the_grace_period_not_at_the_end_of_the_footage(
+    config: VisionConfig, covered: bool
+) -> None:
+    # Gone from the scene at 12.5 s: an empty spot ends the stay after uncovered_grace_s; a lorry parked in
+    # front of it (covering its box) keeps it lost_grace_s.
+    rules = Rules(config)
+    lorry = obj(8, 200, 205, height=80, width=100, colour=WHITE)
     ended_at = None
     for index in range(60):
         t = index * STEP_S
-        detections = frame(obj(1, 200, 200)) if t <= 12 else frame()  # gone from the scene at 12.5 s
-        if any(e.phase == "end" for e in rules.update(detections, presence.update(detections, t), t)):
+        scene = frame(obj(1, 200, 200)) if t <= 12 else frame(*([lorry] if covered else []))
+        if any(e.phase == "end" and e.track_ids == (1,) for e in rules.update(scene, t)):
             ended_at = t
-    assert ended_at == 12 + config.dwell.lost_grace_s + STEP_S
+    # Hidden: lost_grace_s after its last sighting; uncovered: uncovered_grace_s after its first empty frame.
+    grace_s = config.dwell.lost_grace_s if covered else config.dwell.uncovered_grace_s
+    assert ended_at == 12 + STEP_S + grace_s
 
 
 def test_street_vending_needs_a_vending_signal_or_a_vendor(config: VisionConfig) -> None:
@@ -175,3 +277,63 @@ def test_a_vehicle_is_not_a_vendor_and_a_person_does_not_park(config: VisionConf
     assert run(config, timeline(10, lambda t: frame(person))) == []
     assert run(config, timeline(10, lambda t: frame(obj(1, 200, 200))), kind="no_vending",
                requires_vending_signal=False) == []  # fmt: skip
+
+
+def jittering(t: float) -> Scene:
+    """A parked car whose box the model places 4 px left or right of the middle, frame by frame."""
+    return frame(obj(1, 200 + (4 if round(t / STEP_S) % 2 else -4), 200))
+
+
+def five_cm_a_pixel(pixel: tuple[float, float]) -> tuple[float, float]:
+    """A located camera looking straight down near the equator: 1 px = 5 cm east or south."""
+    metres_per_degree = 6_371_000.0 * np.pi / 180
+    return 114.0 + pixel[0] * 0.05 / metres_per_degree, 22.5 - pixel[1] * 0.05 / metres_per_degree
+
+
+@pytest.mark.parametrize(("unit", "loose", "tight"), [("px", 12, 5), ("box", 0.3, 0.1), ("m", 0.6, 0.25)])
+def test_stationary_tolerance_in_pixels_box_heights_or_metres(
+    config: VisionConfig, unit: str, loose: float, tight: float
+) -> None:
+    # 8 px of jitter: still within 12 px, 0.3 box heights (12 px) or 0.6 m (12 px at 5 cm a pixel); not within
+    # 5 px, 0.1 box heights (4 px) or 0.25 m (5 px).
+    locate = five_cm_a_pixel if unit == "m" else None
+    still = run(config, timeline(12, jittering), stationary_unit=unit, stationary_tolerance=loose, locate=locate)
+    assert list(phases(still).values()) == [["start", "update", "end"]]
+    assert run(config, timeline(12, jittering), stationary_unit=unit, stationary_tolerance=tight, locate=locate) == []
+
+
+def test_metres_need_a_located_camera(config: VisionConfig) -> None:
+    with pytest.raises(ValueError, match="zone 'lot': stationary_unit m needs a located camera"):
+        Rules(config, stationary_unit="m", stationary_tolerance=0.5)
+
+
+def test_stops_in_a_queue_lane_never_count_and_short_stops_are_not_parking(config: VisionConfig) -> None:
+    waiting = timeline(30, lambda t: frame(obj(1, 200, 200)))  # 30 s at the stop line
+    assert run(config, waiting, queue=True) == []
+    # A queue lane with a limit counts only stops past it (a breakdown, a car left there).
+    [start] = [e for e in run(config, waiting, queue=True, min_stop_s=20) if e.phase == "start"]
+    assert start.dwell_s == 20.0
+    # Any zone's min_stop_s holds whatever dwell_s says (a run with short dwells cannot undercut it).
+    [start] = [e for e in run(config, waiting, dwell_s=3, min_stop_s=10) if e.phase == "start"]
+    assert start.dwell_s == 10.0
+
+
+def test_the_second_photo_must_show_the_object_of_the_first(config: VisionConfig) -> None:
+    # A steady car: its update (the second photo) says it is the same object.
+    steady = run(config, timeline(25, lambda t: frame(obj(1, 200, 200))), second_photo_after_s=15)
+    start, update, end = steady
+    assert start.second_photo_same is None and update.second_photo_same is True
+    assert update.second_photo_similarity > 0.9 and end.second_photo_same is True
+
+    # A look that changes little from frame to frame, so every sighting continues the stay, but is much
+    # changed 18 s after the first photo (red paint spreading up the box, 1.5 % of its height a frame):
+    # no second photo is sent, the stay ends, the end says why.
+    def repainted(t: float) -> Scene:
+        share = min(1.0, max(0.0, (t - 4) * 0.03))
+        car = obj(1, 200, 200)
+        red = obj(UNTRACKED, 200, 200, height=40 * share, colour=RED) if share > 0 else None
+        return frame(car, overlay=(red,) if red else ())
+
+    events = run(config, timeline(26, repainted), second_photo_after_s=18)  # (what stands there now starts afresh)
+    assert [e.phase for e in events] == ["start", "end"]
+    assert events[-1].second_photo_same is False and events[-1].second_photo_similarity < 0.6

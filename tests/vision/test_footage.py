@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from config.vision import VisionConfig, ZoneConfig
+from config.vision import VisionConfig, ZoneConfig, load_zones
 from tests.requirements import shared_path
 from vision.analyze import analyze, main
 from vision.detector import Detector
@@ -62,7 +62,9 @@ def test_cctv_street_blue_zone_gives_one_parking_event_with_two_photos(
     # Two photos, at least second_photo_after_s apart, on the start and the first update; the end keeps both.
     assert len(start.evidence_paths) == 1 and update.evidence_paths[0] == start.evidence_paths[0]
     assert len(update.evidence_paths) == 2 and end.evidence_paths == update.evidence_paths
-    assert update.last_seen_s - start.last_seen_s >= vision_config.evidence.second_photo_after_s
+    second_photo_after_s = load_zones(ZONES_DIR / "cctv_street_no_parking_zone.yaml", vision_config).zones[0]
+    assert update.last_seen_s - start.last_seen_s >= second_photo_after_s.second_photo_after_s == 3
+    assert update.second_photo_same is True and end.second_photo_same is True
     for path in end.evidence_paths:
         photo = cv2.imread(path)
         assert photo is not None and photo.shape[1:] == (640, 3) and photo.shape[0] > 360  # the caption band below
