@@ -101,7 +101,7 @@ class PresenceConfig(StrictModel):
 
 
 class AppearanceConfig(StrictModel):
-    """The look of an object (vision/appearance.py): an HSV histogram of its box crop."""
+    """The look of an object (vision/appearance.py): HSV histograms of its box crop, band by band."""
 
     hue_bins: int = Field(8, ge=1, le=180, description="histogram bins over hue")
     saturation_bins: int = Field(4, ge=1, le=256, description="histogram bins over saturation")

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from config.vision import ReportConfig, VisionConfig
-from vision.appearance import Appearance
 from vision.detections import Detections
 from vision.detector import Detector
 from vision.dwell import DwellRules
@@ -107,7 +106,6 @@ class Pipeline:
             second_photo_after_s=config.evidence.second_photo_after_s,
             locate=self._locate_reference_pixel if locate is not None else None,
         )
-        self.appearance = Appearance(config.dwell.appearance)
         self.report = AnalysisReport(source_id=source_id, config=config.report)
         self.gate = gate  # a fixed camera: the model skips frames in which nothing moved
         self._last_image: np.ndarray | None = None
@@ -138,7 +136,7 @@ class Pipeline:
         present = self.presence.update(detections, frame.timestamp_s)
 
         def describe(rows: np.ndarray) -> np.ndarray:
-            return self.appearance.describe(frame.image, image_xyxy[rows])
+            return self.rules.appearance.describe(frame.image, image_xyxy[rows])
 
         raw_events = self.rules.update(detections, present, frame.timestamp_s, describe)
         events = [self._complete(event, frame.image) for event in raw_events]
