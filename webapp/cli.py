@@ -39,6 +39,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(tokens_group)
     app.cli.add_command(hotline_group)
+    app.cli.add_command(__import__("webapp.audit_cli", fromlist=["audit_group"]).audit_group)
     app.cli.add_command(__import__("webapp.deploy", fromlist=["deploy"]).deploy)  # import here: deploy imports the platform
 
 
