@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 from config.dispatch import DispatchConfig
 from dispatch.calendar import WorkCalendar
+from dispatch.case.signoff import SignoffRules
 from dispatch.categories import CategoryTable
 from grid.cells import UnitGrid
 
@@ -13,3 +14,4 @@ class DispatchContext:
     categories: CategoryTable
     calendar: WorkCalendar
     grid: UnitGrid | None  # None until a city grid has been built
+    signoffs: SignoffRules

@@ -2,12 +2,13 @@
 from flask import Flask, current_app, jsonify
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from dispatch.case.signoff import SignoffRequired
 from dispatch.errors import InputError, NotFound, TransitionRefused
 from webapp.platform import db_session
 
 
-def error_response(code: int, status: str, message: str, field: str | None = None):
-    payload: dict = {"code": code, "status": status, "message": message}
+def error_response(code: int, status: str, message: str, field: str | None = None, **extra: str):
+    payload: dict = {"code": code, "status": status, "message": message, **extra}
     if field is not None:
         payload["errors"] = {"json": {field: [message]}}
     return jsonify(payload), code
@@ -33,6 +34,11 @@ def register_error_handlers(app: Flask) -> None:
     def refused(error: TransitionRefused):
         rollback()
         return error_response(409, "Conflict", str(error))
+
+    @app.errorhandler(SignoffRequired)
+    def signoff_required(error: SignoffRequired):
+        rollback()
+        return error_response(409, "Conflict", str(error), key=error.key, step=error.step)
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_error: RequestEntityTooLarge):

@@ -53,3 +53,4 @@ class EventKind(StrEnum):
     REOPENED = "reopened"
     CLOSED = "closed"
     OVERDUE = "overdue"
+    SIGNED_OFF = "signed_off"  # 签批: an approver's opinion on a step (dispatch/case/signoff.py)

@@ -26,6 +26,18 @@ class TransitionIn(Schema):
     squad = fields.String(metadata={"description": "dispatch to this squad instead of the cell's"})
 
 
+class SignoffIn(Schema):
+    step = fields.String(required=True, metadata={"description": "the step signed off, e.g. close or handle:simple_penalty"})
+    opinion = fields.String(validate=validate.Length(max=2000), metadata={"description": "the approver's opinion (签批意见)"})
+
+
+class SignoffStepOut(Schema):
+    step = fields.String()
+    signed_by = fields.String(allow_none=True)
+    signed_at = fields.AwareDateTime(allow_none=True)
+    opinion = fields.String(allow_none=True)
+
+
 class SplitIn(Schema):
     ticket_id = fields.Integer(required=True)
 
@@ -80,6 +92,7 @@ class CaseDetailOut(CaseOut):
     timeline = fields.List(fields.Nested(CaseEventOut))
     tickets = fields.List(fields.Nested(TicketOut))
     evidence = fields.List(fields.Nested(EvidenceOut))
+    signoffs = fields.List(fields.Nested(SignoffStepOut), metadata={"description": "steps that need a sign-off"})
 
 
 class CaseList(Schema):

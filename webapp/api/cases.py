@@ -5,8 +5,9 @@ from dispatch.account.enums import Role
 from dispatch.account.policy import can_act, can_view_squad, visible_squad
 from dispatch.case.events import commit_and_publish
 from dispatch.case.models import Case
-from dispatch.case.schemas import CaseDetailOut, CaseList, CaseOut, CaseQuery, SplitIn, TransitionIn
+from dispatch.case.schemas import CaseDetailOut, CaseList, CaseOut, CaseQuery, SignoffIn, SplitIn, TransitionIn
 from dispatch.case.service import case_detail_view, case_view, get_case, list_cases, split_ticket
+from dispatch.case.signoff import sign_off, signoff_state
 from dispatch.case.transitions import transition
 from dispatch.db import utcnow
 from webapp.api.tickets import reveal_contact
@@ -26,8 +27,10 @@ def visible_case(case_id: int, *, for_update: bool = False) -> Case:
 
 def detail(case: Case) -> dict:
     platform = current_platform()
-    return case_detail_view(session=db_session(), case=case, categories=platform.ctx.categories,
+    view = case_detail_view(session=db_session(), case=case, categories=platform.ctx.categories,
                             reveal_contact=reveal_contact())
+    view["signoffs"] = signoff_state(platform.ctx.signoffs, case)
+    return view
 
 
 @blp.route("", methods=["GET"])
@@ -68,7 +71,7 @@ def move(body: dict, case_id: int):
     transition(session=session, case=case, action=body["action"], actor=principal().name, now=utcnow(),
                calendar=platform.ctx.calendar, categories=platform.ctx.categories, note=body.get("note"),
                reason=body.get("reason"), result=body["result"].value if body.get("result") else None,
-               squad_code=body.get("squad"))
+               squad_code=body.get("squad"), signoffs=platform.ctx.signoffs)
     commit_and_publish(session, platform.bus)
     return detail(case)
 
@@ -85,3 +88,20 @@ def split(body: dict, case_id: int):
                             categories=platform.ctx.categories, actor=principal().name, now=utcnow())
     commit_and_publish(session, platform.bus)
     return case_view(new_case, platform.ctx.categories)
+
+
+@blp.route("/<int:case_id>/signoffs", methods=["POST"])
+@requires()
+@blp.arguments(SignoffIn)
+@blp.response(201, CaseDetailOut)
+def sign(body: dict, case_id: int):
+    """Sign off a step (签批) with an opinion: a timeline entry; the step may then be taken."""
+    platform, session = current_platform(), db_session()
+    rules = platform.ctx.signoffs
+    if principal().role not in rules.signer_roles:
+        abort(403, message=f"role '{principal().role.value}' may not sign off")
+    case = visible_case(case_id, for_update=True)
+    sign_off(session=session, rules=rules, case=case, step=body["step"], opinion=body.get("opinion"),
+             actor=principal().name, role=principal().role, now=utcnow())
+    commit_and_publish(session, platform.bus)
+    return detail(case)
