@@ -8,6 +8,7 @@ from pydantic import Field
 
 from config.app import AppConfig, DatabaseConfig, RedisConfig
 from config.base import StrictModel
+from config.casefile import CaseFileConfig
 from config.city import CityConfig
 from config.dispatch import CalendarConfig, DispatchConfig
 from config.hotline import HOTLINE_FILE, HotlineConfig
@@ -28,6 +29,7 @@ class Settings(StrictModel):
     map: MapConfig = Field(default_factory=MapConfig)
     worker: WorkerConfig = Field(default_factory=WorkerConfig)
     hotline: HotlineConfig = Field(default_factory=HotlineConfig)
+    casefile: CaseFileConfig = Field(default_factory=CaseFileConfig)
 
     def path(self, relative: str) -> Path:
         """A settings path resolved against the repository root."""

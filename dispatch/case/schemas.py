@@ -93,6 +93,7 @@ class CaseDetailOut(CaseOut):
     tickets = fields.List(fields.Nested(TicketOut))
     evidence = fields.List(fields.Nested(EvidenceOut))
     signoffs = fields.List(fields.Nested(SignoffStepOut), metadata={"description": "steps that need a sign-off"})
+    can_sign_off = fields.Boolean(metadata={"description": "whether the viewer's role may sign off"})
 
 
 class CaseList(Schema):

@@ -1,5 +1,9 @@
 """Cases: list and filter, one case with its timeline, transitions, split."""
+from zoneinfo import ZoneInfo
+
+from flask import Response
 from flask_smorest import Blueprint, abort
+from marshmallow import Schema, fields, validate
 
 from dispatch.account.enums import Role
 from dispatch.account.policy import can_act, can_view_squad, visible_squad
@@ -9,9 +13,12 @@ from dispatch.case.schemas import CaseDetailOut, CaseList, CaseOut, CaseQuery, S
 from dispatch.case.service import case_detail_view, case_view, get_case, list_cases, split_ticket
 from dispatch.case.signoff import sign_off, signoff_state
 from dispatch.case.transitions import transition
+from dispatch.casefile.record import case_record
 from dispatch.db import utcnow
 from webapp.api.tickets import reveal_contact
 from webapp.auth import principal, requires
+from webapp.casefile import case_file_pdf, case_file_zip
+from webapp.i18n import pick_language
 from webapp.platform import current_platform, db_session
 
 blp = Blueprint("cases", __name__, description="Cases (案件) through the closed loop")
@@ -30,6 +37,7 @@ def detail(case: Case) -> dict:
     view = case_detail_view(session=db_session(), case=case, categories=platform.ctx.categories,
                             reveal_contact=reveal_contact())
     view["signoffs"] = signoff_state(platform.ctx.signoffs, case)
+    view["can_sign_off"] = principal().role in platform.ctx.signoffs.signer_roles
     return view
 
 
@@ -105,3 +113,29 @@ def sign(body: dict, case_id: int):
              actor=principal().name, role=principal().role, now=utcnow())
     commit_and_publish(session, platform.bus)
     return detail(case)
+
+
+class CaseFileQuery(Schema):
+    format = fields.String(load_default="pdf", validate=validate.OneOf(["pdf", "zip"]),
+                           metadata={"description": "pdf, or zip: the PDF, the original evidence files and a JSON record"})
+
+
+@blp.route("/<int:case_id>/file", methods=["GET"])
+@requires()
+@blp.arguments(CaseFileQuery, location="query")
+@blp.response(200, description="the case file (一案一档) as application/pdf or application/zip")
+def case_file(query: dict, case_id: int):
+    """The whole case file: summary, tickets (masked by role), timeline, sign-offs, evidence, 回访, chain head."""
+    platform = current_platform()
+    case = visible_case(case_id)
+    record = case_record(session=db_session(), case=case, categories=platform.ctx.categories,
+                         reveal_contact=reveal_contact(), now=utcnow())
+    pdf = case_file_pdf(record, language=pick_language(platform.settings.app.language),
+                        zone=ZoneInfo(platform.settings.calendar.timezone), store=platform.evidence,
+                        config=platform.settings.casefile)
+    if query["format"] == "pdf":
+        body, mimetype = pdf, "application/pdf"
+    else:
+        body, mimetype = case_file_zip(record, pdf, platform.evidence), "application/zip"
+    disposition = f'attachment; filename="case-{case_id}.{query["format"]}"'
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})

@@ -92,6 +92,12 @@
     var status = document.getElementById("d-status");
     status.className = "status status-" + kase.status + (kase.overdue ? " overdue" : "");
     status.textContent = GP.t("status." + kase.status) + (kase.overdue ? " · " + GP.t("console.overdue") : "");
+    var file = document.getElementById("d-file");  // the case file (一案一档): downloads, not fetch calls
+    file.innerHTML = "";
+    ["pdf", "zip"].forEach(function (format) {
+      file.appendChild(el("a", {className: "small", href: "/api/cases/" + kase.id + "/file?format=" + format,
+                                "data-format": format, text: GP.t("casefile.download_" + format)}));
+    });
     var fields = document.getElementById("d-fields");
     fields.innerHTML = "";
     [[GP.t("field.address"), kase.address], [GP.t("field.cell"), kase.cell_code], [GP.t("field.squad"), GP.squadName(kase.squad_code)],
@@ -107,6 +113,8 @@
     if (!GP.actionButtons(kase, actions, function (updated) { showDetail(updated); upsertRow(updated); })) {
       actions.appendChild(el("p", {className: "muted", text: GP.t("console.no_actions")}));
     }
+
+    showSignoffs(kase);
 
     var timeline = document.getElementById("d-timeline");
     timeline.innerHTML = "";
@@ -161,6 +169,32 @@
     else miniMarker = L.marker(at, {icon: GP.caseIcon(kase)}).addTo(miniMap);
     miniMap.invalidateSize();
     miniMap.setView(at, 16);
+  }
+
+  /* Sign-off (签批): each step the city marks, signed (who, when, opinion) or a form for a signer. */
+  function showSignoffs(kase) {
+    var list = document.getElementById("d-signoffs");
+    document.getElementById("d-signoffs-box").hidden = !kase.signoffs.length;
+    list.innerHTML = "";
+    kase.signoffs.forEach(function (item) {
+      var label = GP.signoffStep(item.step);
+      if (item.signed_by) {
+        list.appendChild(el("li", {className: "signed", "data-step": item.step}, [
+          el("strong", {text: label}), " ", el("span", {className: "muted",
+            text: GP.t("signoff.signed", {who: item.signed_by, when: GP.time(item.signed_at)})}),
+          el("div", {className: "small", text: item.opinion})]));
+        return;
+      }
+      var opinion = el("input", {type: "text", placeholder: GP.t("signoff.opinion"), maxLength: 2000});
+      list.appendChild(el("li", {"data-step": item.step}, [
+        el("strong", {text: label}), " ", el("span", {className: "status overdue", text: GP.t("signoff.missing")}),
+        kase.can_sign_off ? el("div", {}, [opinion, el("button", {className: "action", text: GP.t("signoff.sign"),
+          onclick: function () {
+            GP.api("POST", "/api/cases/" + kase.id + "/signoffs", {step: item.step, opinion: opinion.value})
+              .then(function (updated) { showDetail(updated); })
+              .catch(function (failure) { GP.toast(GP.t("common.error", {message: failure.message}), "alert"); });
+          }})]) : null]));
+    });
   }
 
   function upsertRow(kase) {

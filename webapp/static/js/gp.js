@@ -173,6 +173,12 @@
     return form;
   };
 
+  /* A sign-off step's name: "close" or "handle:simple_penalty" (the action, then the result). */
+  GP.signoffStep = function (step) {
+    var parts = step.split(":");
+    return GP.t("action." + parts[0]) + (parts[1] ? " · " + GP.t("result." + parts[1]) : "");
+  };
+
   GP.actionButtons = function (kase, container, done) {
     container.innerHTML = "";
     var actions = GP.actionsFor(kase);
