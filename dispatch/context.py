@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from config.dispatch import DispatchConfig
 from dispatch.calendar import WorkCalendar
 from dispatch.case.signoff import SignoffRules
+from dispatch.casefile.review import ReviewRules
 from dispatch.categories import CategoryTable
 from grid.cells import UnitGrid
 
@@ -15,3 +16,4 @@ class DispatchContext:
     calendar: WorkCalendar
     grid: UnitGrid | None  # None until a city grid has been built
     signoffs: SignoffRules
+    review: ReviewRules

@@ -24,6 +24,8 @@ class TransitionIn(Schema):
                            metadata={"description": "required to reject or to return for rework"})
     result = fields.Enum(HandlingResult, by_value=True, metadata={"description": "required to handle"})
     squad = fields.String(metadata={"description": "dispatch to this squad instead of the cell's"})
+    basis = fields.String(validate=validate.Length(max=40),
+                          metadata={"description": "handle: the legal provision a penalty cites (config/review.yaml)"})
 
 
 class SignoffIn(Schema):
@@ -94,6 +96,7 @@ class CaseDetailOut(CaseOut):
     evidence = fields.List(fields.Nested(EvidenceOut))
     signoffs = fields.List(fields.Nested(SignoffStepOut), metadata={"description": "steps that need a sign-off"})
     can_sign_off = fields.Boolean(metadata={"description": "whether the viewer's role may sign off"})
+    review_flags = fields.List(fields.Dict(), metadata={"description": "what a reviewer flags (评查)"})
 
 
 class CaseList(Schema):

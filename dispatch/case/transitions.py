@@ -67,6 +67,7 @@ def transition(
     result: str | None = None,
     squad_code: str | None = None,
     signoffs: SignoffRules | None = None,
+    basis: str | None = None,
 ) -> None:
     """Move `case` by `action`: check, stamp the stage's time and write the timeline row.
 
@@ -103,6 +104,8 @@ def transition(
             raise InputError("result", f"handling result must be one of {', '.join(HandlingResult)}")
         case.handled_at, case.handling_result = now, result
         data["result"] = result
+        if basis:
+            data["basis"] = basis
     elif action is A.VERIFY:
         case.verified_at = now
     elif action is A.REOPEN:

@@ -14,6 +14,7 @@ from dispatch.case.service import case_detail_view, case_view, get_case, list_ca
 from dispatch.case.signoff import sign_off, signoff_state
 from dispatch.case.transitions import transition
 from dispatch.casefile.record import case_record
+from dispatch.casefile.review import case_flags, on_site_photos, review
 from dispatch.db import utcnow
 from webapp.api.tickets import reveal_contact
 from webapp.auth import principal, requires
@@ -38,6 +39,8 @@ def detail(case: Case) -> dict:
                             reveal_contact=reveal_contact())
     view["signoffs"] = signoff_state(platform.ctx.signoffs, case)
     view["can_sign_off"] = principal().role in platform.ctx.signoffs.signer_roles
+    view["review_flags"] = case_flags(case=case, photos=on_site_photos(db_session(), [case.id])[case.id],
+                                      signoffs=platform.ctx.signoffs, rules=platform.ctx.review)
     return view
 
 
@@ -79,7 +82,7 @@ def move(body: dict, case_id: int):
     transition(session=session, case=case, action=body["action"], actor=principal().name, now=utcnow(),
                calendar=platform.ctx.calendar, categories=platform.ctx.categories, note=body.get("note"),
                reason=body.get("reason"), result=body["result"].value if body.get("result") else None,
-               squad_code=body.get("squad"), signoffs=platform.ctx.signoffs)
+               squad_code=body.get("squad"), signoffs=platform.ctx.signoffs, basis=body.get("basis"))
     commit_and_publish(session, platform.bus)
     return detail(case)
 
@@ -139,3 +142,18 @@ def case_file(query: dict, case_id: int):
         body, mimetype = case_file_zip(record, pdf, platform.evidence), "application/zip"
     disposition = f'attachment; filename="case-{case_id}.{query["format"]}"'
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})
+
+
+class ReviewQuery(Schema):
+    ids = fields.List(fields.Integer(), metadata={"description": "the cases to review (default: every case)"})
+
+
+@blp.route("/review", methods=["GET"])
+@requires(Role.ADMIN, Role.DISPATCHER)
+@blp.arguments(ReviewQuery, location="query")
+@blp.response(200, description="{squads: ranked, fewest flags per case first; cases: the flagged ones}")
+def review_report(query: dict):
+    """Review checks (案卷评查): each flagged case's flags, and the squads ranked on them."""
+    platform = current_platform()
+    return review(session=db_session(), case_ids=query.get("ids"), signoffs=platform.ctx.signoffs,
+                  rules=platform.ctx.review)
