@@ -115,6 +115,13 @@
     }
 
     showSignoffs(kase);
+    document.getElementById("d-review-box").hidden = !kase.review_flags.length;
+    var flags = document.getElementById("d-review");
+    flags.innerHTML = "";
+    kase.review_flags.forEach(function (flag) {
+      flags.appendChild(el("li", {className: "status overdue", "data-flag": flag.flag,
+        text: GP.t("review." + flag.flag) + (flag.step ? " · " + GP.signoffStep(flag.step) : "")}));
+    });
 
     var timeline = document.getElementById("d-timeline");
     timeline.innerHTML = "";
