@@ -10,7 +10,7 @@ from dispatch.audit.chain import GENESIS
 from dispatch.audit.service import check_row
 from dispatch.case.enums import EventKind
 from dispatch.case.events import SENSOR_SOURCES
-from dispatch.case.models import Case, CaseEvent, Evidence
+from dispatch.case.models import Case, Evidence
 from dispatch.categories import CategoryTable
 from dispatch.hotline.models import CaseRating, HotlineReply
 from dispatch.squad.models import Squad
@@ -64,7 +64,8 @@ def evidence_items(session: Session, case: Case) -> list[dict[str, Any]]:
 
 def sensor_facts(ticket_raw: dict[str, Any]) -> dict[str, Any]:
     """The camera's zone and dwell time kept in a sensor ticket's raw event record."""
-    return {key: ticket_raw[key] for key in ("source_id", "zone", "zone_id", "rule", "dwell_s") if key in ticket_raw}
+    keys = ("source_id", "zone_id", "rule", "dwell_s", "confidence")
+    return {key: ticket_raw[key] for key in keys if key in ticket_raw}
 
 
 def case_record(

@@ -8,8 +8,8 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from dispatch.case.enums import CaseAction, EventKind
-from dispatch.case.models import Case, CaseEvent, Evidence
+from dispatch.case.enums import EventKind
+from dispatch.case.models import Case, Evidence
 from dispatch.case.signoff import SignoffRules
 from dispatch.case.transitions import EVENT_OF_ACTION
 

@@ -7,7 +7,6 @@ import pytest
 from PIL import Image
 
 from dispatch.account.enums import Role
-from dispatch.calendar import WorkCalendar
 from dispatch.case.enums import CaseAction, EventKind
 from dispatch.case.events import commit_and_publish, record_event
 from dispatch.case.service import flag_overdue, get_case

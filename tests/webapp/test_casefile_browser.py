@@ -1,7 +1,6 @@
 """The console's sign-off control and case-file links in a real browser (Debian's Chromium)."""
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
