@@ -94,9 +94,9 @@
     status.textContent = GP.t("status." + kase.status) + (kase.overdue ? " · " + GP.t("console.overdue") : "");
     var file = document.getElementById("d-file");  // the case file (一案一档): downloads, not fetch calls
     file.innerHTML = "";
-    ["pdf", "zip"].forEach(function (format) {
-      file.appendChild(el("a", {className: "small", href: "/api/cases/" + kase.id + "/file?format=" + format,
-                                "data-format": format, text: GP.t("casefile.download_" + format)}));
+    [["pdf", GP.t("casefile.download_pdf")], ["zip", GP.t("casefile.download_zip")]].forEach(function (link) {
+      file.appendChild(el("a", {className: "small", href: "/api/cases/" + kase.id + "/file?format=" + link[0],
+                                "data-format": link[0], text: link[1]}));
     });
     var fields = document.getElementById("d-fields");
     fields.innerHTML = "";
