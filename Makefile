@@ -25,11 +25,24 @@ $(CHROMIUM):
 	command -v apt-get >/dev/null && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq chromium fonts-noto-cjk) || echo "Chromium not installed: browser tests will skip"
 
-install: $(INSTALLED) $(NODE_INSTALLED)
+# poppler-utils: pdftotext/pdftoppm, which the case-file tests read and render the PDFs with.
+PDFTOPPM := /usr/bin/pdftoppm
+$(PDFTOPPM):
+	command -v apt-get >/dev/null && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq poppler-utils) || echo "poppler-utils not installed: case-file tests will skip"
+
+# The CJK font the case-file PDFs embed (config casefile.font_file): TrueType outlines, which ReportLab can
+# embed (Noto CJK's CFF outlines it cannot).
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+$(CJK_FONT):
+	command -v apt-get >/dev/null && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq fonts-wqy-zenhei) || echo "fonts-wqy-zenhei not installed: case-file PDFs will fail"
+
+install: $(INSTALLED) $(NODE_INSTALLED) $(CJK_FONT)
 
 run: install
 	@echo "==> Starting GridPatrol (first start: migrating the SQLite database and generating the demo city)"
 	$(PY) -m webapp serve
 
-test: install $(CHROMIUM)
+test: install $(CHROMIUM) $(PDFTOPPM)
 	YOLO_OFFLINE=1 $(PY) -m pytest

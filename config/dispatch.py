@@ -8,6 +8,8 @@ from config.base import StrictModel
 
 class DispatchConfig(StrictModel):
     categories_file: str = Field("config/categories.yaml", description="the category table")
+    signoff_file: str = Field("config/signoff.yaml", description="steps that need an approver's sign-off (签批)")
+    review_file: str = Field("config/review.yaml", description="review checks (评查): penalty results, legal provisions")
     merge_radius_m: float = Field(50, ge=0, le=5000, description="merge distance to an open case; 0 = never merge")
     merge_window_h: float = Field(24, ge=0, le=24 * 30, description="merge time window in hours")
     auto_register: bool = Field(False, description="register a located case at intake")

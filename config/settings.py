@@ -8,6 +8,7 @@ from pydantic import Field
 
 from config.app import AppConfig, DatabaseConfig, RedisConfig
 from config.base import StrictModel
+from config.casefile import CaseFileConfig
 from config.city import CityConfig
 from config.dispatch import CalendarConfig, DispatchConfig
 from config.hotline import HOTLINE_FILE, HotlineConfig
@@ -30,6 +31,7 @@ class Settings(StrictModel):
     worker: WorkerConfig = Field(default_factory=WorkerConfig)
     hotline: HotlineConfig = Field(default_factory=HotlineConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
+    casefile: CaseFileConfig = Field(default_factory=CaseFileConfig)
 
     def path(self, relative: str) -> Path:
         """A settings path resolved against the repository root."""

@@ -3,6 +3,8 @@ from dataclasses import dataclass
 
 from config.dispatch import DispatchConfig
 from dispatch.calendar import WorkCalendar
+from dispatch.case.signoff import SignoffRules
+from dispatch.casefile.review import ReviewRules
 from dispatch.categories import CategoryTable
 from grid.cells import UnitGrid
 
@@ -13,3 +15,5 @@ class DispatchContext:
     categories: CategoryTable
     calendar: WorkCalendar
     grid: UnitGrid | None  # None until a city grid has been built
+    signoffs: SignoffRules
+    review: ReviewRules

@@ -119,10 +119,11 @@ def place_ticket(
     case = open_case(session=session, ticket=ticket, category=ctx.categories.by_code[ticket.category],
                      squad_code=squad_code, actor=actor, now=now, awaiting_review=awaiting_review)
     session.flush()
-    if ctx.config.auto_register and not awaiting_review:
+    if (ctx.config.auto_register and not awaiting_review
+            and ctx.signoffs.needed(case.category, CaseAction.REGISTER) is None):
         transition(session=session, case=case, action=CaseAction.REGISTER, actor="system", now=now,
                    calendar=ctx.calendar, categories=ctx.categories, note="auto-registered")
-        if ctx.config.auto_dispatch:
+        if ctx.config.auto_dispatch and ctx.signoffs.needed(case.category, CaseAction.DISPATCH) is None:
             transition(session=session, case=case, action=CaseAction.DISPATCH, actor="system", now=now,
                        calendar=ctx.calendar, categories=ctx.categories, note="auto-dispatched")
     return IntakeResult(Outcome.CREATED, ticket, case)

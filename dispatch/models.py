@@ -1,6 +1,7 @@
 """Every table, imported in one place so the metadata (and Alembic) sees them all."""
 from dispatch.account.models import ApiToken, User
 from dispatch.address.models import AddressCandidate, StandardAddress
+from dispatch.audit.models import AuditAnchor
 from dispatch.case.models import Case, CaseEvent, Evidence
 from dispatch.db import Base
 from dispatch.hotline.models import CaseRating, HotlineReply, ImportJob
@@ -8,7 +9,7 @@ from dispatch.squad.models import Cell, Squad
 from dispatch.ticket.models import Ticket
 
 __all__ = [
-    "AddressCandidate", "ApiToken", "Base", "Case", "CaseEvent", "CaseRating", "Cell", "Evidence", "HotlineReply",
-    "ImportJob",
+    "AddressCandidate", "ApiToken", "AuditAnchor", "Base", "Case", "CaseEvent", "CaseRating", "Cell", "Evidence",
+    "HotlineReply", "ImportJob",
     "Squad", "StandardAddress", "Ticket", "User",
 ]

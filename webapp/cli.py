@@ -44,6 +44,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(hotline_group)
     app.cli.add_command(basemap_group)
     app.cli.add_command(review_group)
+    app.cli.add_command(__import__("webapp.audit_cli", fromlist=["audit_group"]).audit_group)
     app.cli.add_command(__import__("webapp.deploy", fromlist=["deploy"]).deploy)  # import here: deploy imports the platform
 
 

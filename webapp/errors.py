@@ -6,6 +6,7 @@ from flask import Flask, current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from dispatch.case.signoff import SignoffRequired
 from dispatch.errors import InputError, NotFound, TransitionRefused
 from webapp.i18n import pick_language, translate
 from webapp.platform import current_platform, db_session
@@ -14,9 +15,9 @@ log = logging.getLogger(__name__)
 
 
 def error_response(code: int, status: str, message: str, field: str | None = None, *, key: str | None = None,
-                   params: dict[str, Any] | None = None):
+                   params: dict[str, Any] | None = None, **extra: str):
     """flask-smorest's error shape; `key` and `params` let the pages say it in the user's language."""
-    payload: dict = {"code": code, "status": status, "message": message}
+    payload: dict = {"code": code, "status": status, "message": message, **extra}
     if field is not None:
         payload["errors"] = {"json": {field: [message]}}
     if key is not None:
@@ -78,6 +79,11 @@ def register_error_handlers(app: Flask) -> None:
         rollback()
         return error_response(409, "Conflict", str(error), key="transition_refused",
                               params={"action": error.action, "state": error.from_state})
+
+    @app.errorhandler(SignoffRequired)
+    def signoff_required(error: SignoffRequired):
+        rollback()
+        return error_response(409, "Conflict", str(error), key=error.key, step=error.step)
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_error: RequestEntityTooLarge):

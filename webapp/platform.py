@@ -10,6 +10,8 @@ from tqdm import tqdm
 from config import Settings
 from dispatch.bus import Bus, make_bus
 from dispatch.calendar import WorkCalendar
+from dispatch.case.signoff import SignoffRules
+from dispatch.casefile.review import ReviewRules
 from dispatch.categories import CategoryTable
 from dispatch.context import DispatchContext
 from dispatch.db import WRITER, make_engine, make_session_factory, migrate
@@ -62,6 +64,8 @@ def build_platform(settings: Settings) -> Platform:
         categories=CategoryTable.from_yaml(settings.path(settings.dispatch.categories_file)),
         calendar=WorkCalendar(settings.calendar),
         grid=grid,
+        signoffs=SignoffRules.from_yaml(settings.path(settings.dispatch.signoff_file)),
+        review=ReviewRules.from_yaml(settings.path(settings.dispatch.review_file)),
     )
     evidence = EvidenceStore(settings.path(settings.app.instance_dir) / "evidence")
     bus = make_bus(settings.redis.url, settings.redis.events_channel)

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dispatch.audit.chain import seal
 from dispatch.bus import Bus
 from dispatch.case.enums import CaseStatus, EventKind
 from dispatch.case.models import Case, CaseEvent
@@ -29,13 +30,17 @@ def record_event(
     note: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    """Append a timeline row in the current transaction and queue its message for after commit."""
+    """Append a timeline row, chained to the case's previous one, and queue its message for after commit."""
+    if case.id is None:
+        session.flush()  # the chain hashes the case's id
     event = CaseEvent(
-        case=case, kind=kind.value, actor=actor, at=at,
+        case_id=case.id, kind=kind.value, actor=actor, at=at,
         from_status=from_status.value if from_status else None,
         to_status=to_status.value if to_status else None,
         note=note, data=data or {},
     )
+    seal(session=session, event=event)  # before the row joins the session: sealing reads the chain
+    event.case = case
     session.add(event)
     session.info.setdefault(OUTBOX_KEY, []).append(event)
     return event

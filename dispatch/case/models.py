@@ -54,6 +54,8 @@ class CaseEvent(Base):
     to_status: Mapped[str | None] = mapped_column(String(12))
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))  # the hash of the case's row before this one
+    hash: Mapped[str] = mapped_column(String(64))  # SHA-256 over this row's fields and prev_hash (dispatch.audit)
 
     case: Mapped[Case] = relationship(back_populates="events")
 

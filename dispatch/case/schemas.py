@@ -25,6 +25,20 @@ class TransitionIn(Schema):
                            metadata={"description": "required to reject or to return for rework"})
     result = fields.Enum(HandlingResult, by_value=True, metadata={"description": "required to handle"})
     squad = fields.String(metadata={"description": "dispatch to this squad instead of the cell's"})
+    basis = fields.String(validate=validate.Length(max=40),
+                          metadata={"description": "handle: the legal provision a penalty cites (config/review.yaml)"})
+
+
+class SignoffIn(Schema):
+    step = fields.String(required=True, metadata={"description": "the step signed off, e.g. close or handle:simple_penalty"})
+    opinion = fields.String(validate=validate.Length(max=2000), metadata={"description": "the approver's opinion (签批意见)"})
+
+
+class SignoffStepOut(Schema):
+    step = fields.String()
+    signed_by = fields.String(allow_none=True)
+    signed_at = fields.AwareDateTime(allow_none=True)
+    opinion = fields.String(allow_none=True)
 
 
 class ReviewIn(Schema):
@@ -126,6 +140,9 @@ class CaseDetailOut(CaseOut):
     rating = fields.Nested(RatingView, allow_none=True,
                            metadata={"description": "the caller's follow-up rating (回访) since the case last closed"})
     review = fields.Nested(ReviewOut, allow_none=True)
+    signoffs = fields.List(fields.Nested(SignoffStepOut), metadata={"description": "steps that need a sign-off"})
+    can_sign_off = fields.Boolean(metadata={"description": "whether the viewer's role may sign off"})
+    review_flags = fields.List(fields.Dict(), metadata={"description": "what a reviewer flags (评查)"})
 
 
 class CaseList(Schema):

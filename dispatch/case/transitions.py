@@ -8,6 +8,7 @@ from dispatch.calendar import WorkCalendar
 from dispatch.case.enums import CaseAction, CaseStatus, EventKind, HandlingResult, ReviewReason, ReviewStatus
 from dispatch.case.events import record_event
 from dispatch.case.models import Case, Evidence
+from dispatch.case.signoff import SignoffRules, require_signoff
 from dispatch.categories import CategoryTable
 from dispatch.errors import InputError, TransitionRefused
 from dispatch.hotline.enums import Satisfaction
@@ -79,10 +80,18 @@ def transition(
     reason: str | None = None,
     result: str | None = None,
     squad_code: str | None = None,
+    signoffs: SignoffRules | None = None,
+    basis: str | None = None,
 ) -> None:
-    """Move `case` by `action`: check, stamp the stage's time and write the timeline row."""
+    """Move `case` by `action`: check, stamp the stage's time and write the timeline row.
+
+    With `signoffs` (every person's move), a step the city marks waits for its sign-off; the
+    platform's own automatic moves (camera recheck, auto-registration) pass none.
+    """
     from_status = CaseStatus(case.status)
     to_status = next_status(from_status, action)
+    if signoffs is not None:
+        require_signoff(rules=signoffs, case=case, action=action, result=result)
     data: dict[str, str] = {}
     if action in (A.REJECT, A.RETURN, A.REOPEN):
         if not (reason and reason.strip()):
@@ -117,6 +126,8 @@ def transition(
                              key="site_photo_required")
         case.handled_at, case.handling_result = now, result
         data["result"] = result
+        if basis:
+            data["basis"] = basis
     elif action is A.VERIFY:
         case.verified_at = now
     elif action is A.REOPEN:

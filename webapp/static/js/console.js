@@ -121,6 +121,12 @@
     var status = document.getElementById("d-status");
     status.className = "status status-" + kase.status + (kase.overdue ? " overdue" : "");
     status.textContent = GP.t("status." + kase.status) + (kase.overdue ? " · " + GP.t("console.overdue") : "");
+    var file = document.getElementById("d-file");  // the case file (一案一档): downloads, not fetch calls
+    file.innerHTML = "";
+    [["pdf", GP.t("casefile.download_pdf")], ["zip", GP.t("casefile.download_zip")]].forEach(function (link) {
+      file.appendChild(el("a", {className: "small", href: "/api/cases/" + kase.id + "/file?format=" + link[0],
+                                "data-format": link[0], text: link[1]}));
+    });
     var fields = document.getElementById("d-fields");
     fields.innerHTML = "";
     [[GP.t("field.address"), kase.address], [GP.t("field.cell"), kase.cell_code], [GP.t("field.squad"), GP.squadName(kase.squad_code)],
@@ -138,6 +144,15 @@
       actions.appendChild(el("p", {className: "muted", text: GP.t("console.no_actions")}));
     }
     if (kase.status === "closed") actions.appendChild(GP.ratingBlock(kase, function () { select(kase.id); }));
+
+    showSignoffs(kase);
+    document.getElementById("d-flags-box").hidden = !kase.review_flags.length;
+    var flags = document.getElementById("d-flags");
+    flags.innerHTML = "";
+    kase.review_flags.forEach(function (flag) {
+      flags.appendChild(el("li", {className: "status overdue", "data-flag": flag.flag,
+        text: GP.t("flag." + flag.flag) + (flag.step ? " · " + GP.signoffStep(flag.step) : "")}));
+    });
 
     var timeline = document.getElementById("d-timeline");
     timeline.innerHTML = "";
@@ -254,6 +269,31 @@
   }
   document.getElementById("r-confirm").addEventListener("click", function () { sendReview("confirm"); });
   document.getElementById("r-reject").addEventListener("click", function () { sendReview("reject"); });
+  /* Sign-off (签批): each step the city marks, signed (who, when, opinion) or a form for a signer. */
+  function showSignoffs(kase) {
+    var list = document.getElementById("d-signoffs");
+    document.getElementById("d-signoffs-box").hidden = !kase.signoffs.length;
+    list.innerHTML = "";
+    kase.signoffs.forEach(function (item) {
+      var label = GP.signoffStep(item.step);
+      if (item.signed_by) {
+        list.appendChild(el("li", {className: "signed", "data-step": item.step}, [
+          el("strong", {text: label}), " ", el("span", {className: "muted",
+            text: GP.t("signoff.signed", {who: item.signed_by, when: GP.time(item.signed_at)})}),
+          el("div", {className: "small", text: item.opinion})]));
+        return;
+      }
+      var opinion = el("input", {type: "text", placeholder: GP.t("signoff.opinion"), maxLength: 2000});
+      list.appendChild(el("li", {"data-step": item.step}, [
+        el("strong", {text: label}), " ", el("span", {className: "status overdue", text: GP.t("signoff.missing")}),
+        kase.can_sign_off ? el("div", {}, [opinion, el("button", {className: "action", text: GP.t("signoff.sign"),
+          onclick: function () {
+            GP.api("POST", "/api/cases/" + kase.id + "/signoffs", {step: item.step, opinion: opinion.value})
+              .then(function (updated) { showDetail(updated); })
+              .catch(function (failure) { GP.toast(GP.t("common.error", {message: failure.message}), "alert"); });
+          }})]) : null]));
+    });
+  }
 
   function upsertRow(kase) {
     if (matches(kase)) {

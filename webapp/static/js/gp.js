@@ -302,6 +302,10 @@
       box.appendChild(GP.el("p", {className: "muted small", text: failure.message}));
     });
     return box;
+  /* A sign-off step's name: "close" or "handle:simple_penalty" (the action, then the result). */
+  GP.signoffStep = function (step) {
+    var parts = step.split(":");
+    return GP.t("action." + parts[0]) + (parts[1] ? " · " + GP.t("result." + parts[1]) : "");
   };
 
   GP.actionButtons = function (kase, container, done) {
