@@ -172,7 +172,6 @@ def make_pipeline(truth: GroundTruth, config: VisionConfig, dwell: Dwell, eviden
         evidence=EvidenceWriter(evidence_dir, config.evidence),
         motion=EgoMotion(config.motion) if truth.stabilize else None,
     )
-    return pipeline
 
 
 def started(events: list) -> list[ReportedEvent]:
