@@ -54,6 +54,7 @@ class EventKind(StrEnum):
     CLOSED = "closed"
     OVERDUE = "overdue"
     REGRIDDED = "regridded"  # a new city grid placed the case in another cell or squad
+    SIGNED_OFF = "signed_off"  # 签批: an approver's opinion on a step (dispatch/case/signoff.py)
 
 
 class ReviewStatus(StrEnum):
@@ -70,4 +71,3 @@ class ReviewReason(StrEnum):
     FALSE_DETECTION = "false_detection"  # 误检：no such object in the box (a shadow, a sign, a reflection)
     NOT_A_VIOLATION = "not_a_violation"  # the object is real, the rule was wrong (moving, permitted, outside)
     DUPLICATE = "duplicate"              # another case already holds this violation
-    SIGNED_OFF = "signed_off"  # 签批: an approver's opinion on a step (dispatch/case/signoff.py)

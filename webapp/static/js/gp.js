@@ -302,6 +302,8 @@
       box.appendChild(GP.el("p", {className: "muted small", text: failure.message}));
     });
     return box;
+  };
+
   /* A sign-off step's name: "close" or "handle:simple_penalty" (the action, then the result). */
   GP.signoffStep = function (step) {
     var parts = step.split(":");
