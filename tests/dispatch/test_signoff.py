@@ -5,7 +5,7 @@ import pytest
 
 from dispatch.account.enums import Role
 from dispatch.case.signoff import SignoffRules
-from tests.factories import DEMO_CENTRE_WGS84, ticket_payload
+from tests.factories import DEMO_CENTRE_WGS84, site_photo_form, ticket_payload
 from webapp import create_app
 
 LON, LAT = DEMO_CENTRE_WGS84
@@ -46,6 +46,8 @@ def test_marked_steps_wait_for_the_approvers_opinion(client, login) -> None:
     assert entry["kind"] == "signed_off" and entry["actor"].startswith("admin") and entry["note"] == "同意按简易程序处罚"
     assert entry["data"] == {"step": "handle:simple_penalty", "role": "admin"}
 
+    uploaded = leader.post(f"/api/cases/{case['id']}/evidence", data=site_photo_form(), content_type="multipart/form-data")
+    assert uploaded.status_code == 201, uploaded.json  # the report needs a photo taken on site (categories.yaml)
     assert act(leader, case["id"], "handle", result="simple_penalty").status_code == 200
     assert act(client, case["id"], "verify").status_code == 200
     assert act(client, case["id"], "close").json["key"] == "signoff_required"

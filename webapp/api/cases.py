@@ -16,7 +16,7 @@ from dispatch.case.service import case_detail_view, case_view, get_case, list_ca
 from dispatch.case.signoff import sign_off, signoff_state
 from dispatch.case.transitions import transition
 from dispatch.casefile.record import case_record
-from dispatch.casefile.review import case_flags, on_site_photos, review
+from dispatch.casefile.review import case_flags, on_site_photos, review as review_checks
 from dispatch.db import utcnow
 from dispatch.review import review_case, review_view
 from webapp.api.tickets import reveal_contact
@@ -99,7 +99,7 @@ def move(body: dict, case_id: int):
 @blp.arguments(ReviewIn)
 @blp.response(200, CaseDetailOut)
 @blp.alt_response(409, description="the case does not await review")
-def review(body: dict, case_id: int):
+def review_detection(body: dict, case_id: int):
     """Confirm a camera or drone case (it is registered) or reject it with a reason (it never reaches a squad)."""
     platform, session = current_platform(), db_session()
     case = get_case(session=session, case_id=case_id, for_update=True)
@@ -177,5 +177,5 @@ class ReviewQuery(Schema):
 def review_report(query: dict):
     """Review checks (案卷评查): each flagged case's flags, and the squads ranked on them."""
     platform = current_platform()
-    return review(session=db_session(), case_ids=query.get("ids"), signoffs=platform.ctx.signoffs,
+    return review_checks(session=db_session(), case_ids=query.get("ids"), signoffs=platform.ctx.signoffs,
                   rules=platform.ctx.review)
