@@ -182,5 +182,7 @@ def sign_in(app, role: str, squad: str | None = None):
         create_user(session=session, username=username, password="pw-for-tests", role=Role(role), squad_code=squad)
         session.commit()
     client = app.test_client()
-    assert client.post("/api/auth/login", json={"username": username, "password": "pw-for-tests"}).status_code == 200
+    signed_in = client.post("/api/auth/login", json={"username": username, "password": "pw-for-tests"})
+    assert signed_in.status_code == 200
+    client.environ_base["HTTP_X_CSRFTOKEN"] = signed_in.json["csrf_token"]  # as the pages send it with writes
     return client
