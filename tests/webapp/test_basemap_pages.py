@@ -34,7 +34,9 @@ def client_for(folder: Path, basemap: Path, **map_settings: object):
                     squad_code="SQ01")
         session.commit()
     client = create_app(platform=platform).test_client()
-    assert client.post("/api/auth/login", json={"username": "leader", "password": "pw-basemap"}).status_code == 200
+    signed_in = client.post("/api/auth/login", json={"username": "leader", "password": "pw-basemap"})
+    assert signed_in.status_code == 200
+    client.environ_base["HTTP_X_CSRFTOKEN"] = signed_in.json["csrf_token"]  # as the pages send it with writes
     return client, platform
 
 
@@ -60,7 +62,7 @@ def test_signed_in_pages_read_the_base_map_in_ranges(tmp_path: Path, basemap_fil
     assert "js/basemap.js" in client.get("/stats").get_data(as_text=True)  # the heat map draws it too
     with client.get("/vendor/protomaps-leaflet/protomaps-leaflet.js") as library:
         assert library.status_code == 200
-    client.post("/api/auth/logout")
+    assert client.post("/api/auth/logout").status_code == 204
     assert client.get("/basemap.pmtiles").status_code == 401
     platform.engine.dispose()
 
