@@ -47,7 +47,7 @@ def test_officer_sends_a_phone_photo_and_sees_the_complaint(browser: Browser, se
     card = f".task[data-case-id='{case['id']}']"
     phone.wait_for_selector(f"{card} .complaint-text")
     assert COMPLAINT in phone.inner_text(f"{card} .complaint")
-    phone.wait_for_function(f"document.querySelector(\"{card} .thumbs img\").naturalWidth > 0")
+    phone.wait_for_function(f"() => document.querySelector(\"{card} .thumbs img\").naturalWidth > 0")
     phone.click(f"{card} .action-accept")
     phone.click(f"{card} .action-form button[type=submit]")
     phone.wait_for_selector(f"{card}[data-status='accepted'] .action-handle")
