@@ -45,7 +45,10 @@ def test_worker_process_reports_through_redis(platform, stream_name, tmp_path) -
         pass
     with platform.sessions() as session:
         cases = session.scalars(select(Case)).all()
-        assert len(cases) == 1 and cases[0].category == "0505" and len(cases[0].tickets[0].evidence) == 2
+        evidence = cases[0].tickets[0].evidence if cases else []
+        photos = [item for item in evidence if not (item.caption or "").startswith("frame")]
+        assert len(cases) == 1 and cases[0].category == "0505" and len(photos) == 2  # two photos, and the clean frame
+        assert len(evidence) == 3
     assert stream.backlog() == {"waiting": 0, "pending": 0}
     health = json.loads(redis.Redis.from_url(REDIS_TEST_URL).hget(HEALTH_KEY, "cctv_street"))
     assert health["frames_read"] >= 40 and health["ended"] is True
