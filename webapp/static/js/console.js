@@ -50,8 +50,8 @@
                            text: GP.t("source_short." + source)});
       })),
       el("td", {className: "priority priority-" + kase.priority, text: GP.t("priority." + kase.priority)}),
-      el("td", {}, [el("span", {className: "dot", style: "background:" + GP.categoryColor(kase.category)}),
-                    GP.categoryName(kase.category)]),
+      el("td", {className: "category", title: GP.categoryName(kase.category)}, [
+        el("span", {className: "dot", style: "background:" + GP.categoryColor(kase.category)}), GP.categoryName(kase.category)]),
       el("td", {}, [el("span", {className: "status status-" + kase.status, text: GP.t("status." + kase.status)}),
                     kase.overdue ? el("span", {className: "status overdue", text: GP.t("console.overdue")}) : null,
                     kase.review_status === "pending" ? el("span", {className: "status review-pending",
