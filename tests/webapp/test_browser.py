@@ -447,8 +447,9 @@ def test_dispatcher_confirms_one_camera_case_and_rejects_another(browser: Browse
 
     open_ready(console, "/console")
     console.check("#filters input[name=review]")
+    # the filtered list replaces the whole queue: wait for it rather than for a row the full queue also has
+    console.wait_for_function("() => document.querySelectorAll('#case-table tbody tr').length === 2")
     console.wait_for_selector(f"#case-table tr[data-case-id='{cases[1]['id']}']")
-    assert console.eval_on_selector_all("#case-table tbody tr", "rows => rows.length") == 2
     console.click(f"#case-table tr[data-case-id='{cases[0]['id']}']")
     console.wait_for_selector("#d-review:not([hidden]) #r-form:not([hidden])")
     for index in (1, 2):  # both evidence photos side by side, loaded
