@@ -113,6 +113,11 @@ class AppearanceConfig(StrictModel):
     min_similarity: float = Field(
         0.6, ge=0.0, le=1.0, description="histogram intersection a sighting needs with the stay's look to continue it"
     )
+    min_look_px: int = Field(
+        1024, ge=0, le=1_000_000,
+        description="pixels a box crop (after the inset) needs for its colours to tell one vehicle from another; "
+        "smaller boxes are matched by place and overlap alone",
+    )
 
 
 class DwellConfig(StrictModel):
@@ -128,12 +133,47 @@ class DwellConfig(StrictModel):
         1.0, ge=0.0, le=600.0,
         description="seconds an object must be seen still in every analysed frame before its stay counts",
     )
+    min_still_frames: int = Field(
+        3, ge=1, le=100,
+        description="analysed frames an object must be seen still in, besides min_still_s, before its stay counts",
+    )
     uncovered_grace_s: float = Field(
         1.0, ge=0.0, le=600.0,
         description="seconds a counting stay may go unseen with no other box covering it before it ends",
     )
     cover_share: float = Field(
         0.5, gt=0.0, le=1.0, description="share of a stay's box another box must cover to hide it (occlusion)"
+    )
+    duplicate_share: float = Field(
+        0.8, gt=0.0, le=1.0,
+        description="a box lying this share inside the box of an object that continued a stay is a part of it (the "
+        "detector boxed its top too): it opens no stay",
+    )
+    jitter_px: float = Field(
+        6.0, ge=0.0, le=100.0,
+        description="pixels a still object's box wanders from frame to frame whatever its size (the detector's "
+        "jitter): the least stationary tolerance of any zone",
+    )
+    rejoin_s: dict[Rule, float] = Field(
+        {"illegal_parking": 120.0, "street_vending": 0.0},
+        description="rule -> seconds a reported stay whose object has gone waits for it to reappear where it stood "
+        "(the same violation, no new event); its end event comes after",
+    )
+    rejoin_iou: float = Field(0.3, ge=0.0, le=1.0, description="overlap a reappearing box needs with the gone stay's")
+
+    @field_validator("rejoin_s")
+    @classmethod
+    def every_rule_rejoins(cls, seconds: dict[Rule, float]) -> dict[Rule, float]:
+        missing = {"illegal_parking", "street_vending"} - seconds.keys()
+        if missing:
+            raise ValueError(f"no rejoin time for rule(s) {sorted(missing)}")
+        if any(not 0 <= value <= 3600 for value in seconds.values()):
+            raise ValueError("rejoin times must lie in 0-3600 s")
+        return seconds
+    min_unseen_frames: int = Field(
+        3, ge=1, le=100,
+        description="a counting stay survives fewer consecutive unseen analysed frames than this, whatever the "
+        "seconds (stills lie seconds apart: one missed still is a detector's miss, not a departure)",
     )
     appearance: AppearanceConfig = Field(default_factory=AppearanceConfig, description="the look check of a stay")
     vending_radius: float = Field(

@@ -53,6 +53,13 @@ class Appearance:
                 )
         return described
 
+    def judges(self, boxes_xyxy: np.ndarray) -> np.ndarray:
+        """(N,) bool: the box crop holds enough pixels (min_look_px after the inset) for its look to mean anything."""
+        boxes = np.asarray(boxes_xyxy, np.float64).reshape(-1, 4)
+        kept = 1 - 2 * self.config.inset
+        pixels = (boxes[:, 2] - boxes[:, 0]) * kept * (boxes[:, 3] - boxes[:, 1]) * kept
+        return pixels >= self.config.min_look_px
+
     @staticmethod
     def similarity(reference: np.ndarray, others: np.ndarray) -> np.ndarray:
         """(N,) histogram intersection of one (D,) histogram with each of (N, D): 1 = the same colours."""

@@ -8,7 +8,8 @@ a stay's look is taken at its second sighting, so passing traffic is never descr
 so a track id switch, a car hidden a few seconds by passing traffic, or car<->truck flicker keep
 the stay and its dwell, while a second car stopping where the first stood starts its own.
 
-A stay counts once its object was seen still in every analysed frame for `min_still_s`; after
+A stay counts once its object was seen still in every analysed frame for `min_still_s` and in at least
+`min_still_frames` frames (stills lie seconds apart: two are no proof of standing); after
 that a frame in which it is unseen counts against it unless another box covers it (occlusion):
 unseen and uncovered for `uncovered_grace_s` ends it, unseen but covered for `lost_grace_s` too.
 Dwell is measured in seconds from frame timestamps. The second evidence photo is checked to show
@@ -55,9 +56,12 @@ class Stay:
     look_now: np.ndarray | None = None  # the look of the last sighting
     track_ids: list[int] = field(default_factory=list)
     uncovered_since_s: float | None = None  # unseen with nothing in front of it since then
+    unseen_frames: int = 0  # analysed frames in a row without a sighting
+    sightings: int = 1
     vending_signal_seen: bool = False
     event_started: bool = False
-    first_photo_look: np.ndarray | None = None
+    first_photo_look: np.ndarray | None = None  # the reference look when the first photo was taken
+    first_photo_box: np.ndarray | None = None
     last_event_s: float = 0.0
     updates_sent: int = 0
     second_photo_similarity: float | None = None
@@ -73,6 +77,8 @@ class Stay:
         self.seen_row = row
         self.last_seen_s = timestamp_s
         self.uncovered_since_s = None
+        self.unseen_frames = 0
+        self.sightings += 1
         anchor = np.array([(box_xyxy[0] + box_xyxy[2]) / 2, box_xyxy[3]])
         self.anchor_px = (1 - follow) * self.anchor_px + follow * anchor
         self.look = look if self.look is None else (1 - follow) * self.look + follow * look
@@ -144,6 +150,8 @@ class DwellRules:
             if zone.config.stationary_unit == "m" and locate is None:
                 raise ValueError(f"zone {zone.id!r}: stationary_unit m needs a located camera (ground mapping)")
         self.stays: list[Stay] = []  # oldest first
+        # Reported stays whose object is gone from view, kept rejoin_s for it to reappear: their end comes after.
+        self.dormant: list[Stay] = []
         self._stays_opened = 0
 
     def update(
@@ -154,19 +162,24 @@ class DwellRules:
         is_signal = np.isin(detections.kind, VENDING_SIGNAL_KINDS) & confident
         signal_centres = detections[is_signal].xywh[:, :2]
         looks = _LookCache(describe, self.appearance.size)
+        events = self._expire_dormant(timestamp_s)
         seen: set[str] = set()
         for row, zone in enumerate(self.zones):
             if required_dwell_s(zone) == math.inf:
                 continue  # a queue lane: its stops never count
-            rows = np.flatnonzero(present[row] & np.isin(detections.kind, WATCHED_KINDS[zone.config.kind]))
-            seen.update(self._match(zone, detections, rows, signal_centres, looks, timestamp_s))
-        events: list[ViolationEvent] = []
+            watched = np.isin(detections.kind, WATCHED_KINDS[zone.config.kind])
+            # Any box of the kind may continue a stay (a track the tracker lost and restarted is not yet present);
+            # only a present one opens a stay.
+            rows, opening = np.flatnonzero(watched), present[row][watched]
+            seen.update(self._match(zone, detections, rows, opening, signal_centres, looks, timestamp_s))
         unseen = [stay for stay in self.stays if stay.stay_id not in seen]
         covered = covered_share(np.array([s.box_xyxy for s in unseen]).reshape(-1, 4), detections.xyxy)
         for stay, share in zip(unseen, covered):
             if self._lost(stay, hidden=share >= self.config.cover_share, timestamp_s=timestamp_s):
                 self.stays.remove(stay)
-                if stay.event_started:
+                if stay.event_started and self._rejoin_s(stay) > 0:
+                    self.dormant.append(stay)
+                elif stay.event_started:
                     events.append(self._event(stay, "end"))
         for stay in [s for s in self.stays if s.stay_id in seen]:
             events.extend(self._lifecycle(stay, timestamp_s, looks))
@@ -174,28 +187,73 @@ class DwellRules:
 
     def finish(self) -> list[ViolationEvent]:
         """End every open event at its last sighting (the source has ended)."""
-        events = [self._event(stay, "end") for stay in self.stays if stay.event_started]
-        self.stays = []
-        return events
+        ended = sorted([*self.dormant, *(s for s in self.stays if s.event_started)], key=lambda s: s.last_seen_s)
+        self.stays, self.dormant = [], []
+        return [self._event(stay, "end") for stay in ended]
+
+    def _expire_dormant(self, timestamp_s: float) -> list[ViolationEvent]:
+        """End the reported stays whose object has not come back within rejoin_s."""
+        expired = [stay for stay in self.dormant if timestamp_s - stay.last_seen_s > self._rejoin_s(stay)]
+        for stay in expired:
+            self.dormant.remove(stay)
+        return [self._event(stay, "end") for stay in expired]
+
+    def _rejoin_s(self, stay: Stay) -> float:
+        return self.config.rejoin_s[RULE_OF_ZONE_KIND[stay.zone.config.kind]]
+
+    def _rejoined(self, zone: Zone, box: np.ndarray, row: int, looks: "_LookCache") -> Stay | None:
+        """The dormant stay of this zone that this box (detection row `row`) brings back: where it stood, alike."""
+        for stay in (s for s in self.dormant if s.zone is zone):
+            if self._same_object(stay, box, row, looks, self.config.rejoin_iou):
+                self.dormant.remove(stay)
+                self.stays.append(stay)
+                return stay
+        return None
+
+    def _reported_as(self, young: Stay, looks: "_LookCache") -> Stay | None:
+        """The reported stay (open, or dormant: then brought back) whose object this qualifying stay holds."""
+        rejoined = self._rejoined(young.zone, young.box_xyxy, young.seen_row, looks)
+        if rejoined is not None:
+            return rejoined
+        for stay in (s for s in self.stays if s.zone is young.zone and s.event_started):
+            if self._same_object(stay, young.box_xyxy, young.seen_row, looks, self.config.match_iou):
+                return stay
+        return None
+
+    def _same_object(self, stay: Stay, box: np.ndarray, row: int, looks: "_LookCache", min_iou: float) -> bool:
+        """This box (detection row `row`) overlaps the stay's last box by min_iou and looks like it (when judged)."""
+        if box_iou(box, stay.box_xyxy[None, :])[0] < min_iou:
+            return False
+        judged = stay.look is not None and self.appearance.judges(np.array([box, stay.box_xyxy])).all()
+        return not judged or bool(self.appearance.alike(stay.look, looks.of(np.array([row])))[0])
+
+    def _counts(self, stay: Stay) -> bool:
+        """Seen still long enough and often enough to be a stay at all."""
+        return stay.dwell_s >= self.config.min_still_s and stay.sightings >= self.config.min_still_frames
 
     def _lost(self, stay: Stay, *, hidden: bool, timestamp_s: float) -> bool:
-        """An unseen stay: gone when it never counted, when unseen and uncovered too long, or hidden too long."""
-        if stay.dwell_s < self.config.min_still_s:
+        """An unseen stay: gone when it never counted, or, once unseen in min_unseen_frames analysed frames in a
+        row, when unseen and uncovered too long or hidden too long."""
+        if not self._counts(stay):
             return True  # seen still in every analysed frame, or not a stay
-        if timestamp_s - stay.last_seen_s > self.config.lost_grace_s:
-            return True
+        stay.unseen_frames += 1
         if hidden:
             stay.uncovered_since_s = None
-            return False
-        if stay.uncovered_since_s is None:
+        elif stay.uncovered_since_s is None:
             stay.uncovered_since_s = timestamp_s
-        return timestamp_s - stay.uncovered_since_s >= self.config.uncovered_grace_s
+        if stay.unseen_frames < self.config.min_unseen_frames:
+            return False
+        if timestamp_s - stay.last_seen_s > self.config.lost_grace_s:
+            return True
+        uncovered_since_s = stay.uncovered_since_s
+        return uncovered_since_s is not None and timestamp_s - uncovered_since_s >= self.config.uncovered_grace_s
 
     def _match(
-        self, zone: Zone, detections: Detections, rows: np.ndarray, signal_centres: np.ndarray,
-        looks: "_LookCache", timestamp_s: float,
+        self, zone: Zone, detections: Detections, rows: np.ndarray, opening: np.ndarray,
+        signal_centres: np.ndarray, looks: "_LookCache", timestamp_s: float,
     ) -> set[str]:  # fmt: skip
-        """Attach the candidate rows to this zone's stays, open stays for the rest; the ids of the stays seen."""
+        """Attach the candidate rows to this zone's stays, open stays for the rest of those that may (`opening`:
+        present in the zone); the ids of the stays seen."""
         candidates = detections[rows]
         anchors = candidates.anchors
         near_signal = self._near_vending_signal(candidates, signal_centres)
@@ -210,9 +268,11 @@ class DwellRules:
             if not feasible.any():
                 continue
             # And it looks the same: another car where this one stood is not this one (looks of these rows only).
-            if stay.look is not None:
-                similarity = np.zeros(len(candidates))
-                similarity[feasible] = self.appearance.similarity(stay.look, looks.of(rows[feasible]))
+            # (Boxes too small for a look to mean anything are judged by place and overlap alone.)
+            judged = feasible & self.appearance.judges(candidates.xyxy)
+            if stay.look is not None and judged.any() and self.appearance.judges(stay.box_xyxy)[0]:
+                similarity = np.ones(len(candidates))
+                similarity[judged] = self.appearance.similarity(stay.look, looks.of(rows[judged]))
                 feasible &= similarity >= self.config.appearance.min_similarity
                 if not feasible.any():
                     continue
@@ -222,21 +282,40 @@ class DwellRules:
             chosen = int(np.argmin(cost))
             free[chosen] = False
             seen.add(stay.stay_id)
-            stay.see(
-                row=int(rows[chosen]),
-                box_xyxy=candidates.xyxy[chosen],
-                confidence=float(candidates.confidence[chosen]),
-                track_id=int(candidates.track_id[chosen]),
-                look=looks.of(rows[[chosen]])[0],
-                timestamp_s=timestamp_s,
-                follow=self.config.reference_follow,
-            )
+            self._see(stay, candidates, chosen, int(rows[chosen]), looks, timestamp_s)
             stay.vending_signal_seen |= bool(near_signal[chosen])
-        for index in np.flatnonzero(free):
-            stay = self._open(zone, candidates[np.array([index])], int(rows[index]), timestamp_s)
-            stay.vending_signal_seen = bool(near_signal[index])
+        # A second box of an object that continued or opened a stay this frame (the detector's duplicate: much the
+        # same box, or a part of it) opens nothing; the larger boxes open first.
+        taken = list(candidates.xyxy[~free])
+        areas = np.prod(candidates.xyxy[:, 2:] - candidates.xyxy[:, :2], axis=1)
+        for index in sorted(np.flatnonzero(free & opening), key=lambda i: -areas[i]):
+            box = candidates.xyxy[index]
+            if taken and (box_iou(box, np.array(taken)).max() >= self.config.match_iou
+                          or covered_share(box[None, :], np.array(taken))[0] >= self.config.duplicate_share):
+                continue
+            taken.append(box)
+            row = int(rows[index])
+            stay = self._rejoined(zone, candidates.xyxy[index], row, looks)
+            if stay is not None:
+                self._see(stay, candidates, index, row, looks, timestamp_s)
+            else:
+                stay = self._open(zone, candidates[np.array([index])], row, timestamp_s)
+            stay.vending_signal_seen |= bool(near_signal[index])
             seen.add(stay.stay_id)
         return seen
+
+    def _see(
+        self, stay: Stay, candidates: Detections, index: int, row: int, looks: "_LookCache", timestamp_s: float
+    ) -> None:
+        stay.see(
+            row=row,
+            box_xyxy=candidates.xyxy[index],
+            confidence=float(candidates.confidence[index]),
+            track_id=int(candidates.track_id[index]),
+            look=looks.of(np.array([row]))[0],
+            timestamp_s=timestamp_s,
+            follow=self.config.reference_follow,
+        )
 
     def _near_vending_signal(self, candidates: Detections, signal_centres: np.ndarray) -> np.ndarray:
         """(N,) bool: a vendor, or a person with a vending signal within vending_radius person-heights."""
@@ -249,10 +328,12 @@ class DwellRules:
         """The zone's stationary tolerance in pixels at this point: box heights, pixels, or metres on the ground."""
         tolerance, unit = zone.config.stationary_tolerance, zone.config.stationary_unit
         if unit == "box":
-            return tolerance * height
-        if unit == "px":
-            return tolerance
-        return tolerance / self._metres_per_px(anchor, height)
+            pixels = tolerance * height
+        elif unit == "px":
+            pixels = tolerance
+        else:
+            pixels = tolerance / self._metres_per_px(anchor, height)
+        return max(pixels, self.config.jitter_px)
 
     def _metres_per_px(self, anchor: np.ndarray, height: float) -> float:
         """Ground metres of one pixel at `anchor`, the larger of across and up the image (never too lenient)."""
@@ -288,14 +369,24 @@ class DwellRules:
         then every update_every_s."""
         if not stay.event_started:
             needs_signal = stay.zone.config.kind == "no_vending" and stay.zone.config.requires_vending_signal
-            required = max(required_dwell_s(stay.zone), self.config.min_still_s)
-            if stay.dwell_s < required or (needs_signal and not stay.vending_signal_seen):
+            qualifies = self._counts(stay) and stay.dwell_s >= required_dwell_s(stay.zone)
+            if not qualifies or (needs_signal and not stay.vending_signal_seen):
+                return []
+            reported = self._reported_as(stay, looks)
+            if reported is not None:  # the object of a reported stay, whose boxes went astray: not a new violation
+                self.stays.remove(stay)
+                if reported.last_seen_s < timestamp_s:
+                    reported.track_ids.extend(t for t in stay.track_ids if t not in reported.track_ids)
+                    reported.see(row=stay.seen_row, box_xyxy=stay.box_xyxy, confidence=stay.confidence,
+                                 track_id=UNTRACKED, look=stay.look_now, timestamp_s=timestamp_s,
+                                 follow=self.config.reference_follow)  # fmt: skip
                 return []
             stay.event_started = True
             stay.last_event_s = timestamp_s
-            if stay.look_now is None:  # an event at the first sighting (no dwell, no min_still_s)
+            if stay.look_now is None:  # an event at the first sighting (no dwell, no min_still_s/frames)
                 stay.look = stay.look_now = looks.of(np.array([stay.seen_row]))[0]
-            stay.first_photo_look = stay.look_now
+            stay.first_photo_look = stay.look
+            stay.first_photo_box = stay.box_xyxy
             return [self._event(stay, "start")]
         wait_s = self._second_photo_after_s(stay) if stay.updates_sent == 0 else self.config.update_every_s
         if timestamp_s - stay.last_event_s < wait_s:
@@ -314,9 +405,14 @@ class DwellRules:
         return self.second_photo_after_s[RULE_OF_ZONE_KIND[stay.zone.config.kind]]
 
     def _second_photo_matches(self, stay: Stay) -> bool:
-        """Record how much the object now looks like the first photo's; True when alike."""
-        assert stay.first_photo_look is not None and stay.look_now is not None
-        stay.second_photo_similarity = float(self.appearance.similarity(stay.first_photo_look, stay.look_now)[0])
+        """Record how much the object now looks like the first photo's; True when alike, or too small to judge
+        (then nothing is recorded)."""
+        assert stay.first_photo_look is not None and stay.look is not None
+        if not self.appearance.judges(np.array([stay.first_photo_box, stay.box_xyxy])).all():
+            return True
+        # The stay's reference looks then and now (each the blend of many sightings, every one of which matched the
+        # reference of its time): one frame's passing shadow or jitter does not decide.
+        stay.second_photo_similarity = float(self.appearance.similarity(stay.first_photo_look, stay.look)[0])
         return stay.second_photo_similarity >= self.config.appearance.min_similarity
 
     def _event(self, stay: Stay, phase: Phase) -> ViolationEvent:

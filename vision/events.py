@@ -30,7 +30,8 @@ class ViolationEvent:
     evidence_paths: tuple[str, ...] = ()
     location: tuple[float, float] | None = None  # (lon, lat) when the camera can be located
     # The second photo's check: how much the object then looked like the first photo's (histogram
-    # intersection, 0-1) and whether that is the same object; None until the second photo is due.
+    # intersection, 0-1) and whether that is the same object; None until the second photo is due, and for a box
+    # too small for its look to mean anything (dwell.appearance.min_look_px).
     second_photo_similarity: float | None = None
     second_photo_same: bool | None = None
 

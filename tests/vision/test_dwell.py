@@ -146,17 +146,77 @@ def test_a_car_hidden_by_passing_traffic_keeps_its_dwell(config: VisionConfig) -
 
 
 def test_unseen_frames_with_nothing_in_front_end_the_stay(config: VisionConfig) -> None:
-    # The same 4 s without the bus: an empty spot is no occlusion, the stay ends and a new one begins.
+    # The same 4 s without the bus, and another car (red) takes the spot: an empty spot is no occlusion, the
+    # blue car's stay ends at its last sighting and the red car's own begins.
     def scene(t: float) -> Scene:
-        return frame() if 6 <= t < 10 else frame(obj(1 if t < 6 else 2, 200, 200))
+        return frame() if 6 <= t < 10 else frame(obj(1 if t < 6 else 2, 200, 200, colour=BLUE if t < 6 else RED))
 
     events = run(config, timeline(20, scene))
-    lifecycles = list(phases(events).values())
-    assert lifecycles == [["start", "end"], ["start", "update", "end"]]
-    assert events[1].last_seen_s == 5.5 and events[2].started_at_s == 10.5
+    by_id = phases(events)
+    assert list(by_id.values()) == [["start", "end"], ["start", "update", "end"]]
+    blue_id, red_id = by_id
+    [blue_end] = [e for e in events if e.event_id == blue_id and e.phase == "end"]
+    [red_start] = [e for e in events if e.event_id == red_id and e.phase == "start"]
+    assert blue_end.last_seen_s == 5.5 and red_start.started_at_s == 10.5
     # One missed frame of a still-visible car is forgiven (uncovered_grace_s); the dwell keeps counting.
     one_miss = run(config, timeline(20, lambda t: frame() if t == 8 else frame(obj(1, 200, 200))))
     assert list(phases(one_miss).values()) == [["start", "update", "end"]]
+
+
+def test_a_reported_car_back_where_it_stood_is_the_same_violation(config: VisionConfig) -> None:
+    # Its boxes lost for 20 s (gone astray among its neighbours', hidden by what no box covers): back at its spot,
+    # looking as before, within rejoin_s, it continues its event; the end comes once it has been gone rejoin_s.
+    rules = Rules(config)
+    phases_seen: list[tuple[float, str]] = []
+    for index in range(int((42 + config.dwell.rejoin_s["illegal_parking"]) / STEP_S)):
+        t = index * STEP_S
+        here = t < 10 or 30 <= t < 40
+        phases_seen += [(t, e.phase) for e in rules.update(frame(obj(1, 200, 200)) if here else frame(), t)]
+        if 12 <= t < 30:
+            assert rules.rules.stays == [] and len(rules.rules.dormant) == 1, "gone from view, not yet ended"
+    assert [phase for _, phase in phases_seen] == ["start", "update", "update", "end"]
+    end_at = phases_seen[-1][0]
+    assert 39.5 + config.dwell.rejoin_s["illegal_parking"] < end_at <= 40 + config.dwell.rejoin_s["illegal_parking"]
+
+
+def test_a_still_sequence_forgives_a_missed_still(config: VisionConfig) -> None:
+    # Stills 8 s apart (a camera that uploads a frame now and then): the model misses the parked car in one
+    # still, or two; seconds would end its stay at once, min_unseen_frames does not. Three misses in a row end it.
+    def starts(missed: set[int]) -> int:
+        rules = Rules(config, dwell_s=30, second_photo_after_s=60)
+        events = []
+        for still in range(30):
+            scene = frame() if still in missed else frame(obj(1, 200, 200))
+            events += rules.update(scene, still * 8.0)
+        events += rules.rules.finish()
+        return sum(e.phase == "start" for e in events)
+
+    assert starts({10}) == 1 and starts({10, 11}) == 1
+    assert config.dwell.min_unseen_frames == 3
+    assert starts({10, 11, 12}) == 1, "the same car back after 24 s rejoins its reported stay"
+    assert starts({2, 3, 4}) == 1, "not yet reported: a new stay after three misses, one event still"
+
+
+def test_a_duplicate_box_of_a_reported_car_opens_no_second_event(config: VisionConfig) -> None:
+    # The detector boxes one parked car twice (NMS keeps both): one stay, one event.
+    def scene(t: float) -> Scene:
+        return frame(obj(1, 200, 200), obj(2, 203, 203, width=62, height=42))
+
+    assert list(phases(run(config, timeline(20, scene))).values()) == [["start", "update", "end"]]
+
+
+def test_a_box_too_small_for_its_look_is_matched_by_place(config: VisionConfig) -> None:
+    # A car far down the street, 20x16 px: its histogram is noise, so the look decides nothing there (a colour
+    # change keeps the stay) and the second photo's check is recorded as not judged.
+    def scene(t: float) -> Scene:
+        return frame(obj(1, 200, 200, width=20, height=16, colour=BLUE if round(t / STEP_S) % 2 else SILVER))
+
+    events = run(config, timeline(20, scene))
+    assert list(phases(events).values()) == [["start", "update", "end"]]
+    assert all(e.second_photo_same is None and e.second_photo_similarity is None for e in events)
+    # The same colours on a car large enough to judge: two different cars, never one stay.
+    big = run(config, timeline(20, lambda t: frame(obj(1, 200, 200, colour=BLUE if round(t / STEP_S) % 2 else RED))))
+    assert big == []
 
 
 def test_a_stay_counts_only_after_consecutive_still_sightings(config: VisionConfig) -> None:
@@ -239,22 +299,26 @@ def test_the_event_ends_when_the_object_leaves(config: VisionConfig) -> None:
 
 
 @pytest.mark.parametrize("covered", [False, True])
-def test_the_end_comes_after_the_grace_period_not_at_the_end_of_the_footage(
+def test_the_stay_ends_after_the_grace_period_not_at_the_end_of_the_footage(
     config: VisionConfig, covered: bool
 ) -> None:
     # Gone from the scene at 12.5 s: an empty spot ends the stay after uncovered_grace_s; a lorry parked in
-    # front of it (covering its box) keeps it lost_grace_s.
+    # front of it (covering its box) keeps it lost_grace_s. Then it waits rejoin_s to come back before its end.
     rules = Rules(config)
     lorry = obj(8, 200, 205, height=80, width=100, colour=WHITE)
-    ended_at = None
-    for index in range(60):
+    gone_at = ended_at = None
+    for index in range(int((20 + config.dwell.rejoin_s["illegal_parking"]) / STEP_S)):
         t = index * STEP_S
         scene = frame(obj(1, 200, 200)) if t <= 12 else frame(*([lorry] if covered else []))
-        if any(e.phase == "end" and e.track_ids == (1,) for e in rules.update(scene, t)):
+        ended = any(e.phase == "end" and e.track_ids == (1,) for e in rules.update(scene, t))
+        if gone_at is None and rules.rules.dormant:
+            gone_at = t
+        if ended:
             ended_at = t
     # Hidden: lost_grace_s after its last sighting; uncovered: uncovered_grace_s after its first empty frame.
     grace_s = config.dwell.lost_grace_s if covered else config.dwell.uncovered_grace_s
-    assert ended_at == 12 + STEP_S + grace_s
+    assert gone_at == 12 + STEP_S + grace_s
+    assert ended_at == 12 + config.dwell.rejoin_s["illegal_parking"] + STEP_S
 
 
 def test_street_vending_needs_a_vending_signal_or_a_vendor(config: VisionConfig) -> None:
