@@ -12,8 +12,14 @@ A stay counts once its object was seen still in every analysed frame for `min_st
 `min_still_frames` frames (stills lie seconds apart: two are no proof of standing); after
 that a frame in which it is unseen counts against it unless another box covers it (occlusion):
 unseen and uncovered for `uncovered_grace_s` ends it, unseen but covered for `lost_grace_s` too.
-Dwell is measured in seconds from frame timestamps. The second evidence photo is checked to show
-the object of the first (its look); when it does not, no update is sent and the stay ends.
+Unseen frames end a stay only once it was unseen in `min_unseen_frames` analysed frames in a row
+(a still sequence's frames lie seconds apart). Any box of the kind may continue a stay; only a box
+present in the zone opens one, and never a duplicate or a part of a box that took a stay this frame.
+A reported stay whose object has gone waits `rejoin_s` for a box where it stood that looks like it
+(the same violation); its end event comes after. Dwell is measured in seconds from frame timestamps.
+The second evidence photo is checked to show the object of the first (the stay's look then and now);
+when it does not, no update is sent and the stay ends. Boxes too small for a look to mean anything
+(`min_look_px`) are judged by place and overlap alone.
 """
 import math
 from collections.abc import Callable
