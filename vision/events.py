@@ -33,6 +33,9 @@ class ViolationEvent:
     # intersection, 0-1) and whether that is the same object; None until the second photo is due.
     second_photo_similarity: float | None = None
     second_photo_same: bool | None = None
+    # Parking events with plates enabled: text (None: no plate), colour, confidence, raw read, reason and detail
+    # when refused, crop_path of the rectified plate, read_ms spent on this event (vision/plates/evidence.py)
+    plate: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: tuples become lists."""

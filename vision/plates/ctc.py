@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vision.plates.grammar import ALPHABET, BLANK
+from dispatch.plates.grammar import ALPHABET, BLANK
 
 NEG = -1e9
 

@@ -11,7 +11,7 @@ import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from vision.plates.ctc import greedy
-from vision.plates.grammar import is_plate
+from dispatch.plates.grammar import is_plate
 from vision.plates.reader import PlateReader
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}

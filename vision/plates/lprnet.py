@@ -4,6 +4,7 @@ Only `python -m vision plates export` imports this module: the hot path runs the
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -104,8 +105,10 @@ def export_onnx(weights: Path, out: Path) -> Path:
     model = load_lprnet(weights)
     out.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.zeros(1, 3, *INPUT_HW)
-    torch.onnx.export(
-        model, (dummy,), str(out), input_names=["image"], output_names=["logits"],
-        dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}}, opset_version=17, dynamo=False,
-    )
+    with warnings.catch_warnings():  # the TorchScript exporter on purpose: the dynamo one needs onnxscript
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            model, (dummy,), str(out), input_names=["image"], output_names=["logits"],
+            dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}}, opset_version=17, dynamo=False,
+        )
     return out

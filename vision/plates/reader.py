@@ -9,7 +9,7 @@ import numpy as np
 
 from config.vision import PlatesConfig
 from vision.plates.ctc import Decoded, constrained, greedy
-from vision.plates.grammar import TEMPLATES, families, is_plate
+from dispatch.plates.grammar import TEMPLATES, families, is_plate
 from vision.plates.models import ColourClassifier, PlateBox, PlateDetector, Recognizer
 
 CROP_SIZE = (282, 72)  # rectified plate as evidence: three times the recogniser's 94x24

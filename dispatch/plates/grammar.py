@@ -46,8 +46,3 @@ def find_plates(text: str) -> list[str]:
         if is_plate(plate) and plate not in found:
             found.append(plate)
     return found
-
-
-def mask_plate(plate: str) -> str:
-    """豫S12345 -> 豫S***45: province, office and the last two characters stay."""
-    return plate[:2] + "*" * (len(plate) - 4) + plate[-2:] if len(plate) > 4 else "*" * len(plate)
