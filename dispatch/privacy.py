@@ -44,6 +44,13 @@ def hide(match: re.Match) -> str:
     return match["kept"] + "".join("*" if i in starred else char for i, char in enumerate(hidden))
 
 
+def mask_plate(plate: str | None) -> str | None:
+    """'豫S12345' → '豫S***45': province, office letter and the last two characters stay."""
+    if not plate:
+        return plate
+    return plate[:2] + "*" * max(len(plate) - 4, 0) + plate[-2:]
+
+
 def mask_text(text: str | None) -> str | None:
     """Phone numbers, ID-card numbers and licence plates written in free text, masked."""
     if not text:
