@@ -60,6 +60,11 @@ def mask_text(text: str | None) -> str | None:
     return text
 
 
+def mask_plates_in_text(text: str | None) -> str | None:
+    """Only the licence plates written in free text, masked (exports show no plate in full)."""
+    return TEXT_PATTERNS[-1].sub(hide, text) if text else text
+
+
 def mask_values(value: Any) -> Any:
     """Every string in a JSON-like value (dict keys aside) through `mask_text`."""
     if isinstance(value, str):

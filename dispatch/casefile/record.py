@@ -13,7 +13,7 @@ from dispatch.case.events import SENSOR_SOURCES
 from dispatch.case.models import Case, Evidence
 from dispatch.categories import CategoryTable
 from dispatch.hotline.models import CaseRating, HotlineReply
-from dispatch.privacy import mask_plate
+from dispatch.privacy import mask_plate, mask_plates_in_text
 from dispatch.squad.models import Squad
 from dispatch.ticket.schemas import ticket_view
 
@@ -43,9 +43,12 @@ PLATE_KEYS = ("plate", "previous")  # where a timeline row's data holds a plate
 
 
 def masked_plates(record: dict[str, Any]) -> dict[str, Any]:
-    """The record with every plate masked (豫S***45): exports for those who may not see callers' data."""
+    """The record with every plate masked (豫S***45), as exports show them."""
     record["case"]["plate"] = mask_plate(record["case"]["plate"])
+    for ticket in record["tickets"]:
+        ticket["text"] = mask_plates_in_text(ticket["text"])
     for entry in record["timeline"]:
+        entry["note"] = mask_plates_in_text(entry["note"])
         entry["data"] = {key: mask_plate(value) if key in PLATE_KEYS and isinstance(value, str) else value
                          for key, value in entry["data"].items()}
         if isinstance(entry["data"].get("notice"), dict):
@@ -95,7 +98,8 @@ def sensor_facts(ticket_raw: dict[str, Any]) -> dict[str, Any]:
 def case_record(
     *, session: Session, case: Case, categories: CategoryTable, reveal_contact: bool, now: dt.datetime
 ) -> dict[str, Any]:
-    """Everything on record about the case, JSON-ready; callers' contacts masked unless `reveal_contact`."""
+    """Everything on record about the case, JSON-ready; callers' contacts masked unless `reveal_contact`, plates
+    always (an export)."""
     entries, intact = timeline(session, case)
     tickets = []
     for ticket in case.tickets:
@@ -119,4 +123,4 @@ def case_record(
         "chain": {"head": entries[-1]["hash"] if entries else GENESIS, "entries": len(entries), "intact": intact},
         "offsite_notice": latest_notice(entries),
     }
-    return record if reveal_contact else masked_plates(record)
+    return masked_plates(record)  # an export: plates masked for every reader (the console shows them in full)
