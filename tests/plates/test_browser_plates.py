@@ -80,5 +80,9 @@ def test_console_shows_plate_crop_history_and_records_a_correction(browser: Brow
     page.screenshot(path=str(SCREENSHOTS / "console-plate.png"), full_page=True)
     page.click(f"#d-plate-history li[data-case-id='{earlier['id']}'] button")  # the history links to that case
     page.wait_for_function(f"() => document.getElementById('d-title').textContent.startsWith('#{earlier['id']} ')")
+    open_ready(page, "/stats")  # the repeat plate, masked, with its two cases
+    page.wait_for_selector("#repeat-plates td:text('苏E****12')")
+    assert page.inner_text("#repeat-plates tbody").split() == ["苏E****12", "2"]
+    page.screenshot(path=str(SCREENSHOTS / "stats-plates.png"), full_page=True)
     assert page.errors == []
     context.close()
