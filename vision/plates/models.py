@@ -88,8 +88,7 @@ class ColourClassifier:
     def __call__(self, crop: np.ndarray) -> tuple[str, float]:
         """Colour name and probability of a rectified BGR plate crop."""
         blob = cv2.resize(crop, (self.size, self.size)).transpose(2, 0, 1)[None].astype(np.float32) / 255.0
-        scores = self.session.run(None, {self.input: blob})[0][0]
-        probs = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum() if scores.min() < 0 or scores.sum() > 1.001 else scores
+        probs = self.session.run(None, {self.input: blob})[0][0]  # the graph ends in a softmax
         index = int(np.argmax(probs))
         return COLOURS[index], float(probs[index])
 

@@ -82,18 +82,17 @@ class PlateReader:
 
     def _decode(self, crop: np.ndarray, colour: str, double_layer: bool) -> tuple[Decoded, Decoded]:
         """Best grammatical read (the colour's families first, the others if those lie too far) and the free read."""
-        if double_layer:
+        if double_layer:  # upper row: province and office letter; lower row: the serial
             line = int(crop.shape[0] * DOUBLE_SPLIT)
-            rows = [self.recognizer(crop[:line]), self.recognizer(crop[line:])]
-            read = lambda template: _joined([constrained(rows[0], template[:2]), constrained(rows[1], template[2:])])
-            free = _joined([greedy(row) for row in rows])
+            rows = [(self.recognizer(crop[:line]), slice(0, 2)), (self.recognizer(crop[line:]), slice(2, None))]
         else:
-            log_probs = self.recognizer(crop)
-            read = lambda template: constrained(log_probs, template)
-            free = greedy(log_probs)
-        best = None
+            rows = [(self.recognizer(crop), slice(None))]
+        free = _joined([greedy(log_probs) for log_probs, _ in rows])
+        best = free
         for group in families(colour):
-            best = max((read(TEMPLATES[name]) for name in group), key=lambda decoded: decoded.log_prob)
+            reads = [_joined([constrained(log_probs, TEMPLATES[name][part]) for log_probs, part in rows])
+                     for name in group]
+            best = max(reads, key=lambda decoded: decoded.log_prob)
             if free.log_prob - best.log_prob <= self.config.max_grammar_gap:
                 break
         return best, free
