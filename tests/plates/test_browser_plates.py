@@ -86,3 +86,31 @@ def test_console_shows_plate_crop_history_and_records_a_correction(browser: Brow
     page.screenshot(path=str(SCREENSHOTS / "stats-plates.png"), full_page=True)
     assert page.errors == []
     context.close()
+
+
+def test_the_squad_sees_the_plate_and_the_first_offence_suggestion_on_its_phone(browser: Browser,
+                                                                              server: Server) -> None:
+    admin, _ = signed_in(browser, server, "admin1")
+    case = admin.request.post("/api/tickets", headers=admin.csrf, data={
+        "source": "hotline_12345", "external_id": "PLATE-2", "category": "0505", "text": "豫S·67890 停在消防通道",
+        "location": {"lon": offset_m(*CENTRE, -700, 300)[0], "lat": offset_m(*CENTRE, -700, 300)[1],
+                     "crs": "wgs84"}}).json()["case"]
+    for action in ("register", "dispatch"):
+        assert admin.request.post(f"/api/cases/{case['id']}/transitions", data={"action": action},
+                                  headers=admin.csrf).ok
+    officer, phone = signed_in(browser, server, f"officer_{case['squad_code']}", viewport=(390, 844))
+    open_ready(phone, "/tasks")
+    card = f".task[data-case-id='{case['id']}']"
+    assert "豫S67890" in phone.inner_text(f"{card} .plate-line") and "首次违法" in phone.inner_text(f"{card} .plate-line")
+    phone.click(f"{card} .action-accept")
+    phone.click(f"{card} .action-form button[type=submit]")
+    phone.wait_for_selector(f"{card}[data-status='accepted'] .action-handle")
+    phone.click(f"{card} .action-handle")
+    assert phone.input_value(f"{card} select[name=result]") == "warned"  # the suggestion, preselected
+    assert "首违不罚" in phone.inner_text(f"{card} .leniency-hint")
+    options = phone.eval_on_selector_all(f"{card} select[name=result] option", "nodes => nodes.map(n => n.value)")
+    assert "offsite_notice" not in options  # a hotline case is never handled off site
+    phone.screenshot(path=str(SCREENSHOTS / "tasks-plate.png"))
+    assert phone.errors == [], phone.errors
+    officer.close()
+    admin.close()
