@@ -242,6 +242,33 @@ class GateConfig(StrictModel):
     max_reuse: int = Field(2, ge=0, le=1000, description="unchanged frames in a row that reuse detections; then the model runs")
 
 
+class PlatesConfig(StrictModel):
+    """Licence plates on parking evidence (vision/plates): detector, colour classifier, LPRNet recogniser."""
+
+    enabled: bool = Field(False, description="read the plate on each parking event's evidence photos")
+    detector: str = Field("../shared/models/plates/y5fu_320x_sim.onnx", min_length=1, description="plate detector ONNX")
+    classifier: str = Field(
+        "../shared/models/plates/litemodel_cls_96x_r1.onnx", min_length=1, description="plate colour classifier ONNX"
+    )
+    weights: str = Field(
+        "../shared/models/plates/Final_LPRNet_model.pth", min_length=1, description="LPRNet state_dict to export"
+    )
+    recognizer: str = Field(
+        "var/models/lprnet.onnx", min_length=1, description="LPRNet ONNX written by `python -m vision plates export`"
+    )
+    threads: int = Field(1, ge=1, le=64, description="onnxruntime threads per model")
+    detector_conf: float = Field(0.3, gt=0.0, le=1.0, description="lowest plate objectness kept")
+    nms_iou: float = Field(0.5, gt=0.0, le=1.0, description="NMS IoU threshold between plate boxes")
+    vehicle_margin: float = Field(0.05, ge=0.0, le=1.0, description="vehicle box widened by this share on each side")
+    min_confidence: float = Field(
+        0.4, ge=0.0, le=1.0, description="weakest character's probability a read needs; lower: no plate, low_confidence"
+    )
+    max_grammar_gap: float = Field(
+        8.0, ge=0.0, le=100.0,
+        description="nats the nearest grammatical plate may lie below the free read; more: not a plate",
+    )
+
+
 class VisionConfig(StrictModel):
     analysis_fps: float = Field(2.0, gt=0.0, le=60.0, description="analysed frames per second of media time")
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
@@ -254,6 +281,7 @@ class VisionConfig(StrictModel):
     motion: MotionConfig = Field(default_factory=MotionConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
     streams: StreamsConfig = Field(default_factory=StreamsConfig)
+    plates: PlatesConfig = Field(default_factory=PlatesConfig)
 
 
 class ZoneConfig(StrictModel):

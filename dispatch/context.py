@@ -1,7 +1,8 @@
 """What the dispatch services need besides a session, built once per process."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from config.dispatch import DispatchConfig
+from config.plates import PlatesConfig
 from dispatch.calendar import WorkCalendar
 from dispatch.case.signoff import SignoffRules
 from dispatch.casefile.review import ReviewRules
@@ -17,3 +18,4 @@ class DispatchContext:
     grid: UnitGrid | None  # None until a city grid has been built
     signoffs: SignoffRules
     review: ReviewRules
+    plates: PlatesConfig = field(default_factory=PlatesConfig)  # leniency, off-site handling, plate search

@@ -21,6 +21,8 @@ from dispatch.case.transitions import transition
 from dispatch.context import DispatchContext
 from dispatch.evidence_store import EvidenceStore
 from dispatch.intake import IntakeResult, find_ticket, submit_ticket
+from dispatch.plates.grammar import is_plate
+from dispatch.plates.service import record_detected_plate
 from dispatch.ticket.enums import TicketSource
 from dispatch.ticket.schemas import LocationIn
 
@@ -59,6 +61,33 @@ class PhotoIn(Schema):
             raise ValidationError("x1 < x2 and y1 < y2", "box_xyxy")
 
 
+class PlateReportIn(Schema):
+    """The plate a worker read on the event's evidence (vision/plates), or why it read none."""
+
+    text = fields.String(required=True, allow_none=True, metadata={"description": "null: no plate (see reason)"})
+    colour = fields.String(allow_none=True, validate=validate.OneOf(["blue", "green", "yellow"]))
+    confidence = fields.Float(load_default=0.0, validate=validate.Range(0, 1))
+    raw = fields.String(load_default="", validate=validate.Length(max=40),
+                        metadata={"description": "the recogniser's unconstrained read"})
+    reason = fields.String(allow_none=True, validate=validate.OneOf(["no_plate_found", "not_a_plate",
+                                                                     "low_confidence"]))
+    detail = fields.String(allow_none=True, validate=validate.Length(max=200))
+    name = fields.String(validate=validate.Length(1, 100), metadata={"description": "the crop's file name"})
+    crop_jpeg_base64 = fields.String(validate=check_jpeg, metadata={"description": "the rectified plate"})
+
+    @validates("text")
+    def is_a_plate(self, value: str | None, **_kwargs) -> None:
+        if value is not None and not is_plate(value):
+            raise ValidationError(f"{value!r} is not a plate")
+
+    @validates_schema
+    def crop_has_its_name(self, data: dict, **_kwargs) -> None:
+        if ("crop_jpeg_base64" in data) != ("name" in data):
+            raise ValidationError("crop_jpeg_base64 and name come together", "name")
+        if data.get("text") is None and not data.get("reason"):
+            raise ValidationError("a report without a plate says why", "reason")
+
+
 class DetectionIn(Schema):
     event_id = fields.String(required=True, validate=validate.Length(1, 64))
     source = fields.Enum(TicketSource, by_value=True, required=True)
@@ -71,6 +100,8 @@ class DetectionIn(Schema):
     location = fields.Nested(LocationIn, required=True, allow_none=True,
                              metadata={"description": "null: the camera's position is unknown, place it by hand"})
     photos = fields.List(fields.Nested(PhotoIn), load_default=list, validate=validate.Length(max=5))
+    plate = fields.Nested(PlateReportIn, load_default=None, allow_none=True,
+                          metadata={"description": "parking events: the plate read on the evidence, or why none"})
     event = fields.Dict(load_default=dict, metadata={"description": "the worker's own event record, kept raw"})
 
     @validates("source")
@@ -124,6 +155,9 @@ def ingest_detection(
                                 observed_at=detection["observed_at"]):
         evidence.case = ticket.case
         ticket.evidence.append(evidence)
+    if detection["plate"] is not None and ticket.case is not None:
+        record_detected_plate(session=session, ctx=ctx, ticket=ticket, plate=detection["plate"], store=store,
+                              actor=actor, now=detection["observed_at"])
     return result
 
 

@@ -16,6 +16,7 @@ from dispatch.case.transitions import transition
 from dispatch.context import DispatchContext
 from dispatch.db import lock_keys, utcnow
 from dispatch.errors import InputError, NotFound
+from dispatch.plates.service import TEXT_SOURCE, plate_from_text
 from dispatch.squad.models import Cell
 from dispatch.ticket.enums import TicketStatus
 from dispatch.ticket.models import Ticket
@@ -112,6 +113,7 @@ def place_ticket(
         )
     if target is not None:
         merge_ticket(session=session, ticket=ticket, case=target, actor=actor, now=now)
+        _plate_from_text(session, ctx, ticket, target, actor, now)
         return IntakeResult(Outcome.MERGED, ticket, target)
     squad_code = session.get(Cell, cell_code).squad_code
     # A camera's or drone's case waits for a person's review: registering it is that confirmation.
@@ -119,6 +121,7 @@ def place_ticket(
     case = open_case(session=session, ticket=ticket, category=ctx.categories.by_code[ticket.category],
                      squad_code=squad_code, actor=actor, now=now, awaiting_review=awaiting_review)
     session.flush()
+    _plate_from_text(session, ctx, ticket, case, actor, now)
     if (ctx.config.auto_register and not awaiting_review
             and ctx.signoffs.needed(case.category, CaseAction.REGISTER) is None):
         transition(session=session, case=case, action=CaseAction.REGISTER, actor="system", now=now,
@@ -127,3 +130,11 @@ def place_ticket(
             transition(session=session, case=case, action=CaseAction.DISPATCH, actor="system", now=now,
                        calendar=ctx.calendar, categories=ctx.categories, note="auto-dispatched")
     return IntakeResult(Outcome.CREATED, ticket, case)
+
+
+def _plate_from_text(session: Session, ctx: DispatchContext, ticket: Ticket, case: Case, actor: str,
+                     now: dt.datetime) -> None:
+    """A person's report that writes a plate in its text gives the case that plate (cameras send theirs read)."""
+    if ticket.source not in SENSOR_SOURCES:
+        plate_from_text(session=session, case=case, rules=ctx.plates, text=ticket.text, source=TEXT_SOURCE,
+                        actor=actor, now=now)

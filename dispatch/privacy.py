@@ -44,6 +44,13 @@ def hide(match: re.Match) -> str:
     return match["kept"] + "".join("*" if i in starred else char for i, char in enumerate(hidden))
 
 
+def mask_plate(plate: str | None) -> str | None:
+    """'豫S12345' → '豫S***45': province, office letter and the last two characters stay."""
+    if not plate:
+        return plate
+    return plate[:2] + "*" * max(len(plate) - 4, 0) + plate[-2:]
+
+
 def mask_text(text: str | None) -> str | None:
     """Phone numbers, ID-card numbers and licence plates written in free text, masked."""
     if not text:
@@ -51,6 +58,11 @@ def mask_text(text: str | None) -> str | None:
     for pattern in TEXT_PATTERNS:
         text = pattern.sub(hide, text)
     return text
+
+
+def mask_plates_in_text(text: str | None) -> str | None:
+    """Only the licence plates written in free text, masked (exports show no plate in full)."""
+    return TEXT_PATTERNS[-1].sub(hide, text) if text else text
 
 
 def mask_values(value: Any) -> Any:

@@ -15,6 +15,7 @@ from vision.detector import Detector, ModelUnavailableError, load_detector
 from vision.events import ViolationEvent
 from vision.evidence import CaptionContext, EvidenceWriter
 from vision.pipeline import AnalysisReport, Pipeline
+from vision.plates.evidence import PlateEvidence, load_reader
 from vision.sources import FrameSource, ImageFolderSource, SourceError, VideoFileSource
 from vision.zones import Zone
 
@@ -66,13 +67,15 @@ def analyze(
     source = open_media(media, source_id=source_id, analysis_fps=config.analysis_fps, times_file=times_file)
     with source:
         detector = detector or load_detector(config.detector)
+        reader = load_reader(config.plates)
+        plates = PlateEvidence(reader, out_dir / EVIDENCE_DIR, config.evidence.jpeg_quality) if reader else None
         pipeline = Pipeline(
             source_id=source_id,
             detector=detector,
             zones=zones,
             config=config,
             evidence=EvidenceWriter(out_dir / EVIDENCE_DIR, config.evidence,
-                                    caption_context(source, timezone=timezone, start=start)),
+                                    caption_context(source, timezone=timezone, start=start), plates=plates),
         )
         events: list[ViolationEvent] = []
         # disable=None: no bar where stderr is not a terminal, so it holds only what went wrong

@@ -34,6 +34,9 @@ class ViolationEvent:
     # too small for its look to mean anything (dwell.appearance.min_look_px).
     second_photo_similarity: float | None = None
     second_photo_same: bool | None = None
+    # Parking events with plates enabled: text (None: no plate), colour, confidence, raw read, reason and detail
+    # when refused, crop_path of the rectified plate, read_ms spent on this event (vision/plates/evidence.py)
+    plate: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: tuples become lists."""

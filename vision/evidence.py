@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from config.vision import EvidenceConfig
 from vision.events import ViolationEvent
+from vision.plates.evidence import PlateEvidence
 from vision.zones import Zone
 
 log = logging.getLogger(__name__)
@@ -66,21 +67,26 @@ class EvidenceWriter:
     the end event carries every path written.
     """
 
-    def __init__(self, out_dir: Path, config: EvidenceConfig, caption: CaptionContext = CaptionContext()) -> None:
+    def __init__(self, out_dir: Path, config: EvidenceConfig, caption: CaptionContext = CaptionContext(),
+                 plates: PlateEvidence | None = None) -> None:
         self.out_dir = out_dir
         self.config = config
         self.caption = caption
+        self.plates = plates  # reads the plate on each photo's frame of a parking event (vision/plates)
         self._paths: dict[str, tuple[str, ...]] = {}
 
     def attach(self, event: ViolationEvent, image: np.ndarray, zone: Zone) -> ViolationEvent:
         paths = self._paths.get(event.event_id, ())
         if event.phase != "end" and len(paths) < PHOTOS_PER_EVENT:
             paths = (*paths, str(self._write(event, image, zone, number=len(paths) + 1)))
+            if self.plates is not None:
+                self.plates.observe(event.event_id, event.rule, image, event.box_xyxy, Path(paths[-1]).stem)
         if event.phase == "end":
             self._paths.pop(event.event_id, None)
         else:
             self._paths[event.event_id] = paths
-        return replace(event, evidence_paths=paths)
+        plate = self.plates.current(event.event_id, forget=event.phase == "end") if self.plates else None
+        return replace(event, evidence_paths=paths, plate=plate)
 
     def _write(self, event: ViolationEvent, image: np.ndarray, zone: Zone, *, number: int) -> Path:
         annotated = draw_evidence(image, event, zone, self.caption)

@@ -22,8 +22,20 @@ def detection_report(event: ViolationEvent, *, source_kind: str, media_start: dt
         "location": {"lon": event.location[0], "lat": event.location[1], "crs": "wgs84"} if event.location else None,
         # Photos travel with the report (at most two per event): the platform keeps its own copy.
         "photos": [photo_report(Path(path)) for path in event.evidence_paths],
+        "plate": plate_report(event.plate) if event.plate is not None else None,
         "event": event.to_dict(),
     }
+
+
+def plate_report(plate: dict[str, Any]) -> dict[str, Any]:
+    """The plate read on the evidence (or why none was), its rectified crop attached."""
+    report = {key: plate.get(key) for key in ("text", "colour", "confidence", "raw", "reason", "detail")
+              if plate.get(key) is not None or key == "text"}
+    crop = plate.get("crop_path")
+    if crop:
+        report["name"] = Path(crop).name
+        report["crop_jpeg_base64"] = base64.b64encode(Path(crop).read_bytes()).decode()
+    return report
 
 
 def photo_report(path: Path) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from vision.geo import Homography
 from vision.handover import detection_report
 from vision.motion import EgoMotion
 from vision.pipeline import Pipeline
+from vision.plates.evidence import PlateEvidence, load_reader
 from vision.sources import Frame, FrameSource, SourceError, open_source
 from vision.zones import GroundZone, Locate, Zone
 
@@ -94,6 +95,7 @@ class VisionWorker:
     ) -> None:
         self.vision, self.send, self.evidence_dir = vision, send, evidence_dir
         self.detectors = detectors if detectors is not None else {}
+        self.plate_reader = load_reader(vision.plates)  # one for every source: plates are read on evidence only
         self.open_source, self.on_frame = open_source, on_frame
         self.timezone, self.cell_of = timezone, cell_of  # for the evidence captions
         self.arrived = threading.Event()  # a source's feed put a frame (or its end)
@@ -116,6 +118,11 @@ class VisionWorker:
             self.detectors[path] = load_detector(config)
         return self.detectors[path]
 
+    def _plates(self, source_id: str) -> PlateEvidence | None:
+        if self.plate_reader is None:
+            return None
+        return PlateEvidence(self.plate_reader, self.evidence_dir / source_id, self.vision.evidence.jpeg_quality)
+
     def _start(self, config: SourceConfig) -> SourceRun:
         zones_config = load_zones(Path(config.zones), self.vision)
         if zones_config.source_id != config.id:
@@ -132,7 +139,8 @@ class VisionWorker:
         pipeline = Pipeline(
             source_id=config.id, detector=detector,
             zones=[zone_of(zone, locate, config.id, stabilized=config.stabilize) for zone in zones_config.zones], config=self.vision,
-            evidence=EvidenceWriter(self.evidence_dir / config.id, self.vision.evidence, caption), locate=locate,
+            evidence=EvidenceWriter(self.evidence_dir / config.id, self.vision.evidence, caption,
+                                    plates=self._plates(config.id)), locate=locate,
             motion=EgoMotion(self.vision.motion) if config.stabilize else None,
             # Only a fixed camera is motion-gated: a drone's picture and its ground mapping move with it.
             gate=MotionGate(self.vision.gate) if self.vision.gate.enabled and config.kind == "camera" else None,

@@ -83,7 +83,26 @@ def summary_part(layout: Layout, record: dict) -> list:
         (t("field.result"), result), (t("field.rework"), case["rework_count"]),
         (t("casefile.overdue"), t("casefile.yes") if case["overdue"] else t("casefile.no")),
     ]
+    if case["plate"]:
+        colour = t(f"plate.colour.{case['plate_colour']}") if case["plate_colour"] else ""
+        pairs.append((t("field.plate"), f"{case['plate']} {colour}".strip()))
+    if case["leniency"]:
+        pairs.append((t("plate.leniency"), t(f"result.{case['leniency']}")))
     return [layout.p(t("casefile.summary"), layout.heading),
+            layout.table([list(pair) for pair in pairs], [40 * mm, 134 * mm], header=False), *notice_part(layout, record)]
+
+
+def notice_part(layout: Layout, record: dict) -> list:
+    """The off-site notice (非现场执法告知) when the case was handled by one."""
+    notice, t = record.get("offsite_notice"), layout.t
+    if not notice:
+        return []
+    pairs = [(t("field.plate"), notice["plate"]), (t("plate.observed_at"), layout.time(notice["observed_at"])),
+             (t("field.address"), notice["address"] or f"{notice['lon']:.6f}, {notice['lat']:.6f}"),
+             (t("field.cell"), notice["cell_code"]),
+             (t("plate.photos"), ", ".join(f"#{photo}" for photo in notice["photo_ids"])),
+             (t("plate.legal_basis"), notice["legal_basis"])]
+    return [layout.p(t("plate.notice"), layout.heading),
             layout.table([list(pair) for pair in pairs], [40 * mm, 134 * mm], header=False)]
 
 

@@ -66,6 +66,7 @@ def build_platform(settings: Settings) -> Platform:
         grid=grid,
         signoffs=SignoffRules.from_yaml(settings.path(settings.dispatch.signoff_file)),
         review=ReviewRules.from_yaml(settings.path(settings.dispatch.review_file)),
+        plates=settings.plates,
     )
     evidence = EvidenceStore(settings.path(settings.app.instance_dir) / "evidence")
     bus = make_bus(settings.redis.url, settings.redis.events_channel)

@@ -53,3 +53,13 @@ def can_submit(principal: Principal, source: TicketSource) -> bool:
 def reveals_contact(principal: Principal) -> bool:
     """Callers' names and phone numbers are shown to dispatchers and admins only."""
     return principal.is_centre
+
+
+def reveals_plate(principal: Principal, squad_code: str) -> bool:
+    """Plates are shown to dispatchers and to the case's own squad; masked to machine tokens and in exports."""
+    return can_view_squad(principal, squad_code)
+
+
+def can_search_plates(principal: Principal, roles: list[str]) -> bool:
+    """Looking cases up by plate: only the roles the city allows (config `plates.search_roles`)."""
+    return principal.role is not None and principal.role.value in roles

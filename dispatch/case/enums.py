@@ -34,9 +34,11 @@ class CaseAction(StrEnum):
 
 class HandlingResult(StrEnum):
     PERSUADED = "persuaded"                  # 劝离/教育后整改
+    WARNED = "warned"                        # 警告、首违不罚 (a first minor offence let off)
     SIMPLE_PENALTY = "simple_penalty"        # 简易程序处罚
     GENERAL_PROCEDURE = "general_procedure"  # 一般程序立案
     NOT_FOUND = "not_found"                  # 现场未发现
+    OFFSITE_NOTICE = "offsite_notice"        # 非现场执法：camera photos and plate, a notice instead of a site visit
 
 
 class EventKind(StrEnum):
@@ -55,6 +57,8 @@ class EventKind(StrEnum):
     OVERDUE = "overdue"
     REGRIDDED = "regridded"  # a new city grid placed the case in another cell or squad
     SIGNED_OFF = "signed_off"  # 签批: an approver's opinion on a step (dispatch/case/signoff.py)
+    PLATE = "plate"  # the vehicle's plate read, extracted or corrected (dispatch/plates)
+    LENIENCY = "leniency"  # 首违不罚: the suggested handling for the plate's first or repeat offence
 
 
 class ReviewStatus(StrEnum):

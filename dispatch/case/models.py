@@ -35,6 +35,14 @@ class Case(Base):
     overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     # A camera or drone case's review (ReviewStatus); None for cases that need none.
     review_status: Mapped[str | None] = mapped_column(String(12), index=True)
+    # The vehicle's plate (dispatch/plates): text, colour, confidence, where it came from (camera, drone, hotline,
+    # dispatcher), why a camera read none; the first-offence suggestion (a handling result) it led to.
+    plate: Mapped[str | None] = mapped_column(String(10), index=True)
+    plate_colour: Mapped[str | None] = mapped_column(String(8))
+    plate_confidence: Mapped[float | None] = mapped_column(Float)
+    plate_source: Mapped[str | None] = mapped_column(String(12))
+    plate_note: Mapped[str | None] = mapped_column(String(300))
+    leniency: Mapped[str | None] = mapped_column(String(20))
 
     tickets: Mapped[list[Ticket]] = relationship(order_by=Ticket.id, back_populates="case")
     events: Mapped[list["CaseEvent"]] = relationship(order_by="CaseEvent.id", back_populates="case")

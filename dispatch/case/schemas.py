@@ -86,6 +86,13 @@ class CaseOut(Schema):
     overdue = fields.Boolean()
     ticket_count = fields.Integer()
     sources = fields.List(fields.String(), metadata={"description": "the sources of its tickets, first report first"})
+    plate = fields.String(allow_none=True, metadata={"description": "the vehicle's plate (masked to machine tokens)"})
+    plate_colour = fields.String(allow_none=True, metadata={"description": "blue, green (new energy) or yellow"})
+    plate_confidence = fields.Float(allow_none=True, metadata={"description": "the read's confidence; 1 if corrected"})
+    plate_source = fields.String(allow_none=True, metadata={"description": "camera, drone, text or dispatcher"})
+    plate_note = fields.String(allow_none=True, metadata={"description": "why the camera read no plate"})
+    leniency = fields.String(allow_none=True, metadata={
+        "description": "the handling the first-offence rule suggests (warned for a first offence, else a penalty)"})
 
 
 class CaseEventOut(Schema):
@@ -143,6 +150,9 @@ class CaseDetailOut(CaseOut):
     signoffs = fields.List(fields.Nested(SignoffStepOut), metadata={"description": "steps that need a sign-off"})
     can_sign_off = fields.Boolean(metadata={"description": "whether the viewer's role may sign off"})
     review_flags = fields.List(fields.Dict(), metadata={"description": "what a reviewer flags (评查)"})
+    plate_crop_id = fields.Integer(allow_none=True, metadata={"description": "evidence id of the plate's crop"})
+    plate_history = fields.List(fields.Dict(), metadata={"description": "earlier cases of the same plate, newest first"})
+    offsite = fields.Dict(metadata={"description": "whether off-site handling (offsite_notice) may close it, and why not"})
 
 
 class CaseList(Schema):

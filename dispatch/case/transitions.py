@@ -1,5 +1,6 @@
 """The case loop as one explicit table: (state, action) → next state. Nothing else moves a case."""
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +15,9 @@ from dispatch.errors import InputError, TransitionRefused
 from dispatch.hotline.enums import Satisfaction
 from dispatch.hotline.feedback import latest_rating
 from dispatch.hotline.outbox import queue_closure_replies
+from dispatch.plates.offsite import offsite_notice, offsite_refusal
 from dispatch.squad.models import Squad
+from config.plates import OffsiteConfig
 
 S, A = CaseStatus, CaseAction
 
@@ -82,17 +85,19 @@ def transition(
     squad_code: str | None = None,
     signoffs: SignoffRules | None = None,
     basis: str | None = None,
+    offsite: OffsiteConfig | None = None,
 ) -> None:
     """Move `case` by `action`: check, stamp the stage's time and write the timeline row.
 
     With `signoffs` (every person's move), a step the city marks waits for its sign-off; the
-    platform's own automatic moves (camera recheck, auto-registration) pass none.
+    platform's own automatic moves (camera recheck, auto-registration) pass none. `offsite`: the city's
+    off-site rules, which a handling by notice (offsite_notice) must meet.
     """
     from_status = CaseStatus(case.status)
     to_status = next_status(from_status, action)
     if signoffs is not None:
         require_signoff(rules=signoffs, case=case, action=action, result=result)
-    data: dict[str, str] = {}
+    data: dict[str, Any] = {}
     if action in (A.REJECT, A.RETURN, A.REOPEN):
         if not (reason and reason.strip()):
             raise InputError("reason", f"a reason is required to {action.value} a case", key="reason_required")
@@ -124,6 +129,11 @@ def transition(
         if result in categories.by_code[case.category].handling_photo_required and not has_site_photo(session, case):
             raise InputError("photo", f"a photo taken on site is required to report '{result}' for this category",
                              key="site_photo_required")
+        if result == HandlingResult.OFFSITE_NOTICE:
+            refusal = offsite_refusal(session, case, offsite)
+            if refusal is not None:
+                raise InputError("result", refusal, key="offsite_refused")
+            data["notice"] = offsite_notice(session, case, offsite)
         case.handled_at, case.handling_result = now, result
         data["result"] = result
         if basis:

@@ -13,6 +13,7 @@ from dispatch.case.events import SENSOR_SOURCES
 from dispatch.case.models import Case, Evidence
 from dispatch.categories import CategoryTable
 from dispatch.hotline.models import CaseRating, HotlineReply
+from dispatch.privacy import mask_plate, mask_plates_in_text
 from dispatch.squad.models import Squad
 from dispatch.ticket.schemas import ticket_view
 
@@ -34,7 +35,33 @@ def summary(session: Session, case: Case, categories: CategoryTable) -> dict[str
         **{name: iso(getattr(case, name)) for name in SUMMARY_TIMES},
         "handling_result": case.handling_result, "reject_reason": case.reject_reason,
         "rework_count": case.rework_count, "overdue": case.overdue,
+        "plate": case.plate, "plate_colour": case.plate_colour, "leniency": case.leniency,
     }
+
+
+PLATE_KEYS = ("plate", "previous")  # where a timeline row's data holds a plate
+
+
+def masked_plates(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with every plate masked (豫S***45), as exports show them."""
+    record["case"]["plate"] = mask_plate(record["case"]["plate"])
+    for ticket in record["tickets"]:
+        ticket["text"] = mask_plates_in_text(ticket["text"])
+    for entry in record["timeline"]:
+        entry["note"] = mask_plates_in_text(entry["note"])
+        entry["data"] = {key: mask_plate(value) if key in PLATE_KEYS and isinstance(value, str) else value
+                         for key, value in entry["data"].items()}
+        if isinstance(entry["data"].get("notice"), dict):
+            entry["data"]["notice"] = {**entry["data"]["notice"], "plate": mask_plate(entry["data"]["notice"]["plate"])}
+    if record["offsite_notice"]:
+        record["offsite_notice"] = {**record["offsite_notice"], "plate": mask_plate(record["offsite_notice"]["plate"])}
+    return record
+
+
+def latest_notice(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The off-site notice (非现场执法) of the case's latest handling, if it was handled by one."""
+    handled = [entry for entry in entries if entry["kind"] == EventKind.HANDLED.value]
+    return handled[-1]["data"].get("notice") if handled else None
 
 
 def timeline(session: Session, case: Case) -> tuple[list[dict[str, Any]], bool]:
@@ -71,7 +98,8 @@ def sensor_facts(ticket_raw: dict[str, Any]) -> dict[str, Any]:
 def case_record(
     *, session: Session, case: Case, categories: CategoryTable, reveal_contact: bool, now: dt.datetime
 ) -> dict[str, Any]:
-    """Everything on record about the case, JSON-ready; callers' contacts masked unless `reveal_contact`."""
+    """Everything on record about the case, JSON-ready; callers' contacts masked unless `reveal_contact`, plates
+    always (an export)."""
     entries, intact = timeline(session, case)
     tickets = []
     for ticket in case.tickets:
@@ -82,7 +110,7 @@ def case_record(
         tickets.append(view)
     ratings = session.scalars(select(CaseRating).where(CaseRating.case_id == case.id).order_by(CaseRating.id))
     replies = session.scalars(select(HotlineReply).where(HotlineReply.case_id == case.id).order_by(HotlineReply.id))
-    return {
+    record = {
         "generated_at": iso(now),
         "case": summary(session, case, categories),
         "tickets": tickets,
@@ -93,4 +121,6 @@ def case_record(
         "hotline_replies": [{"ticket_id": r.ticket_id, "status": r.status, "sent_at": iso(r.sent_at),
                              "payload": r.payload} for r in replies],
         "chain": {"head": entries[-1]["hash"] if entries else GENESIS, "entries": len(entries), "intact": intact},
+        "offsite_notice": latest_notice(entries),
     }
+    return masked_plates(record)  # an export: plates masked for every reader (the console shows them in full)

@@ -1,7 +1,7 @@
 """The JSON REST API under /api/, documented at /api/openapi.json."""
 from flask_smorest import Api
 
-from webapp.api import auth, cases, detections, evidence, grid, hotline, open311, sources, stats, tickets
+from webapp.api import auth, cases, detections, evidence, grid, hotline, open311, plates, sources, stats, tickets
 
 
 def register_api(api: Api) -> None:
@@ -13,5 +13,6 @@ def register_api(api: Api) -> None:
     api.register_blueprint(grid.blp, url_prefix="/api")
     api.register_blueprint(evidence.blp, url_prefix="/api")
     api.register_blueprint(stats.blp, url_prefix="/api/stats")
+    api.register_blueprint(plates.blp, url_prefix="/api")
     api.register_blueprint(hotline.blp, url_prefix="/api/hotline")
     api.register_blueprint(open311.blp, url_prefix="/open311/v2")

@@ -18,6 +18,7 @@ from dispatch.case.transitions import transition
 from dispatch.casefile.record import case_record
 from dispatch.casefile.review import case_flags, on_site_photos, review as review_checks
 from dispatch.db import utcnow
+from dispatch.plates.views import plate_detail
 from dispatch.review import review_case, review_view
 from webapp.api.tickets import reveal_contact
 from webapp.auth import principal, requires
@@ -45,6 +46,7 @@ def detail(case: Case) -> dict:
     view["can_sign_off"] = principal().role in platform.ctx.signoffs.signer_roles
     view["review_flags"] = case_flags(case=case, photos=on_site_photos(db_session(), [case.id])[case.id],
                                       signoffs=platform.ctx.signoffs, rules=platform.ctx.review)
+    view.update(plate_detail(db_session(), case, view["evidence"], platform.ctx.plates))
     return view
 
 
@@ -89,7 +91,8 @@ def move(body: dict, case_id: int):
     transition(session=session, case=case, action=body["action"], actor=principal().name, now=utcnow(),
                calendar=platform.ctx.calendar, categories=platform.ctx.categories, note=body.get("note"),
                reason=body.get("reason"), result=body["result"].value if body.get("result") else None,
-               squad_code=body.get("squad"), signoffs=platform.ctx.signoffs, basis=body.get("basis"))
+               squad_code=body.get("squad"), signoffs=platform.ctx.signoffs, basis=body.get("basis"),
+               offsite=platform.ctx.plates.offsite)
     commit_and_publish(session, platform.bus)
     return detail(case)
 

@@ -9,8 +9,9 @@ from dispatch.account.enums import Role
 from dispatch.account.policy import can_submit
 from dispatch.case.events import commit_and_publish
 from dispatch.case.schemas import CaseOut
-from dispatch.case.service import case_view
 from dispatch.detections import DetectionIn, ingest_detection
+from dispatch.privacy import mask_plate
+from webapp.api.tickets import case_for
 from webapp.auth import principal, requires
 from webapp.platform import current_platform, db_session
 
@@ -37,7 +38,7 @@ def report(detection: dict):
     commit_and_publish(session, platform.bus)
     if result is None:
         return {"outcome": "updated", "ticket_id": None, "case": None}
-    case = case_view(result.case, platform.ctx.categories) if result.case is not None else None
+    case = case_for(result.case, platform.ctx.categories) if result.case is not None else None
     return {"outcome": result.outcome.value, "ticket_id": result.ticket.id, "case": case}
 
 
@@ -58,6 +59,10 @@ def without_photos(message: Any) -> Any:
         return message
     photos = [{**photo, "jpeg_base64": f"<{len(str(photo.get('jpeg_base64', '')))} characters>"}
               if isinstance(photo, dict) else photo for photo in message["photos"]]
+    plate = message.get("plate")
+    if isinstance(plate, dict) and "crop_jpeg_base64" in plate:  # the plate's crop, and its text masked
+        message = {**message, "plate": {**plate, "text": mask_plate(plate.get("text")),
+                                        "crop_jpeg_base64": f"<{len(str(plate['crop_jpeg_base64']))} characters>"}}
     return {**message, "photos": photos}
 
 

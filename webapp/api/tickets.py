@@ -8,9 +8,12 @@ from dispatch.case.events import commit_and_publish
 from dispatch.case.schemas import CaseOut
 from dispatch.case.service import case_view
 from dispatch.account.enums import Role
-from dispatch.account.policy import can_submit, can_view_squad, reveals_contact
+from dispatch.account.policy import can_submit, can_view_squad, reveals_contact, reveals_plate
+from dispatch.case.models import Case
+from dispatch.categories import CategoryTable
 from dispatch.errors import NotFound
 from dispatch.intake import IntakeResult, Outcome, locate_ticket, submit_ticket
+from dispatch.plates.views import masked_plate
 from dispatch.ticket.models import Ticket
 from dispatch.ticket.schemas import LocateIn, PublicIn, TicketIn, TicketOut, TicketQuery, ticket_view
 from webapp.auth import principal, requires
@@ -34,8 +37,14 @@ def intake_view(result: IntakeResult) -> dict:
     return {
         "outcome": result.outcome.value,
         "ticket": ticket_view(result.ticket, reveal_contact=reveal_contact()),
-        "case": case_view(result.case, platform.ctx.categories) if result.case is not None else None,
+        "case": case_for(result.case, platform.ctx.categories) if result.case is not None else None,
     }
+
+
+def case_for(case: Case, categories: CategoryTable) -> dict:
+    """The case as the caller may see it: its plate masked unless the caller may see the case itself."""
+    view = case_view(case, categories)
+    return view if reveals_plate(principal(), case.squad_code) else masked_plate(view)
 
 
 @blp.route("", methods=["POST"])

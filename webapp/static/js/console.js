@@ -138,6 +138,7 @@
     });
     if (kase.reject_reason) field(GP.t("field.reason"), reasonText(kase.reject_reason)).forEach(function (node) { fields.appendChild(node); });
 
+    showPlate(kase);
     showReview(kase);
     var actions = document.getElementById("d-actions");
     if (!GP.actionButtons(kase, actions, function (updated) { showDetail(updated); upsertRow(updated); })) {
@@ -161,6 +162,11 @@
       if (event.data && event.data.review) extra.push(GP.t("review." + event.data.review));
       if (event.data && event.data.reason) extra.push(GP.t("field.reason") + ": " + reasonText(event.data.reason));
       if (event.data && event.data.result) extra.push(GP.t("result." + event.data.result));
+      if (event.kind === "plate") {
+        extra.push((event.data.previous || "—") + " → " + (event.data.plate || GP.t("plate.none")) +
+                   (event.data.source ? " · " + GP.t("plate.source." + event.data.source) : ""));
+      }
+      if (event.data && event.data.suggestion) extra.push(GP.t("plate.leniency") + ": " + GP.t("result." + event.data.suggestion));
       if (event.data && event.data.squad) extra.push("→ " + GP.squadName(event.data.squad));
       if (event.note) extra.push(event.note);
       timeline.appendChild(el("li", {className: "kind-" + event.kind}, [
@@ -209,6 +215,50 @@
     else miniMarker = L.marker(at, {icon: GP.caseIcon(kase)}).addTo(miniMap);
     miniMap.invalidateSize();
     miniMap.setView(at, 16);
+  }
+
+  /* The vehicle's plate: text, crop, where it came from, the first-offence suggestion, earlier cases, correction. */
+  function showPlate(kase) {
+    var box = document.getElementById("d-plate-box");
+    box.hidden = !(kase.plate || kase.plate_note || kase.plate_history.length || kase.category === "0505");
+    document.getElementById("d-plate").textContent = kase.plate || GP.t("plate.none");
+    var meta = [kase.plate_colour ? GP.t("plate.colour." + kase.plate_colour) : null,
+                kase.plate_source ? GP.t("plate.source." + kase.plate_source) : null,
+                kase.plate_confidence !== null && kase.plate_confidence !== undefined
+                  ? GP.t("plate.confidence", {value: kase.plate_confidence.toFixed(2)}) : null];
+    document.getElementById("d-plate-meta").textContent = meta.filter(Boolean).join(" · ");
+    document.getElementById("d-plate-note").textContent = kase.plate_note || "";
+    var crop = document.getElementById("d-plate-crop");
+    crop.innerHTML = "";
+    if (kase.plate_crop_id) crop.appendChild(el("img", {src: "/api/evidence/" + kase.plate_crop_id, alt: GP.t("plate.crop")}));
+    var leniency = document.getElementById("d-leniency");
+    leniency.hidden = !kase.leniency;
+    leniency.textContent = kase.leniency ? GP.t(kase.leniency === "warned" ? "plate.leniency_first" : "plate.leniency_later") : "";
+    var offsite = document.getElementById("d-offsite");
+    offsite.hidden = !(kase.offsite && kase.offsite.allowed);
+    offsite.textContent = GP.t("plate.offsite_ok");
+    var history = document.getElementById("d-plate-history");
+    history.innerHTML = "";
+    kase.plate_history.forEach(function (earlier) {
+      history.appendChild(el("li", {"data-case-id": earlier.id}, [
+        el("button", {className: "link", text: "#" + earlier.id, onclick: function () { select(earlier.id); }}), " ",
+        el("span", {text: GP.time(earlier.reported_at) + " · " + GP.t("status." + earlier.status) +
+          (earlier.handling_result ? " · " + GP.t("result." + earlier.handling_result) : "")})]));
+    });
+    if (!kase.plate_history.length) history.appendChild(el("li", {className: "muted small", text: GP.t("plate.no_history")}));
+    var form = document.getElementById("d-plate-form");
+    form.hidden = !(GP.boot.me.role === "dispatcher" || GP.boot.me.role === "admin");
+    form.onsubmit = function (event) {
+      event.preventDefault();
+      var data = new FormData(form), body = {plate: data.get("plate")}, error = document.getElementById("d-plate-error");
+      if (data.get("note")) body.note = data.get("note");
+      GP.api("PUT", "/api/cases/" + kase.id + "/plate", body).then(function (updated) {
+        error.hidden = true;
+        form.reset();
+        GP.toast(GP.t("plate.corrected"));
+        showDetail(updated);
+      }).catch(function (failure) { error.textContent = GP.t("common.error", {message: failure.message}); error.hidden = false; });
+    };
   }
 
   /* Review of a camera or drone case: both evidence photos side by side, the zone and dwell, confirm or reject. */

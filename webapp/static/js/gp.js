@@ -137,7 +137,7 @@
   // The case loop (dispatch/case/transitions.py) and who may move it (dispatch/account/policy.py).
   GP.NEXT = {reported: ["register", "reject"], registered: ["dispatch"], dispatched: ["accept"],
              accepted: ["handle"], handled: ["verify", "return"], verified: ["close"], closed: ["reopen"]};
-  GP.RESULTS = ["persuaded", "simple_penalty", "general_procedure", "not_found"];
+  GP.RESULTS = ["persuaded", "warned", "simple_penalty", "general_procedure", "not_found", "offsite_notice"];
   GP.mayAct = function (action, squadCode) {
     var me = boot.me;
     if (action === "accept" || action === "handle") {
@@ -189,8 +189,15 @@
     }
     if (action === "handle") {
       var select = GP.el("select", {name: "result", required: true});
-      GP.RESULTS.forEach(function (result) { select.appendChild(GP.el("option", {value: result, text: GP.t("result." + result)})); });
+      GP.RESULTS.forEach(function (result) {
+        // an off-site notice (非现场执法) only where the case detail says the case qualifies
+        if (result === "offsite_notice" && !(kase.offsite && kase.offsite.allowed)) return;
+        select.appendChild(GP.el("option", {value: result, text: GP.t("result." + result)}));
+      });
+      if (kase.leniency) select.value = kase.leniency;  // the first-offence rule's suggestion (首违不罚)
       form.appendChild(GP.el("label", {}, [GP.t("field.result"), select]));
+      if (kase.leniency) form.appendChild(GP.el("p", {className: "small leniency-hint", text:
+        GP.t(kase.leniency === "warned" ? "plate.leniency_first" : "plate.leniency_later")}));
       form.appendChild(GP.el("label", {}, [GP.t("field.photo"),
         GP.el("input", {name: "photo", type: "file", accept: "image/jpeg,image/png,image/webp", capture: "environment"})]));
     }

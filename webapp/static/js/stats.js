@@ -81,6 +81,18 @@
     });
   }
 
+  /* Plates: repeat offenders (masked) and warnings against penalties among cases with a plate. */
+  function plateTable(stats) {
+    document.getElementById("plate-summary").textContent = GP.t("stats.plate_summary", {
+      plates: stats.plates, cases: stats.cases_with_plate, warned: stats.warned, penalties: stats.penalties});
+    var tbody = document.querySelector("#repeat-plates tbody");
+    tbody.innerHTML = "";
+    if (!stats.repeat_plates.length) tbody.appendChild(el("tr", {}, [el("td", {colSpan: 2, className: "muted", text: GP.t("stats.no_data")})]));
+    stats.repeat_plates.forEach(function (row) {
+      tbody.appendChild(el("tr", {}, [el("td", {text: row.plate}), el("td", {className: "num", text: String(row.cases)})]));
+    });
+  }
+
   /* Every local date from the first to the last one with cases: quiet days count as 0, not as missing. */
   function everyDay(dates) {
     if (!dates.length) return [];
@@ -155,9 +167,9 @@
 
   function load() {
     return Promise.all([GP.api("GET", "/api/stats/squads" + range()), GP.api("GET", "/api/stats/cases" + range()),
-                        GP.api("GET", "/api/stats/review" + range())])
+                        GP.api("GET", "/api/stats/review" + range()), GP.api("GET", "/api/plates/stats" + range())])
       .then(function (loaded) {
-        ranking(loaded[0]); charts(loaded[1]); heat(loaded[1]); reviewTable(loaded[2]);
+        ranking(loaded[0]); charts(loaded[1]); heat(loaded[1]); reviewTable(loaded[2]); plateTable(loaded[3]);
         document.body.dataset.ready = "1";
       })
       .catch(function (failure) { GP.toast(GP.t("common.error", {message: failure.message}), "alert"); });

@@ -19,6 +19,9 @@
         el("span", {className: "status status-" + kase.status, text: GP.t("status." + kase.status)}),
         kase.overdue ? el("span", {className: "status overdue", text: GP.t("console.overdue")}) : null]),
       el("div", {className: "address", text: kase.address || kase.cell_code}),
+      // the vehicle's plate (the case's squad sees it) and the first-offence rule's suggestion (首违不罚)
+      kase.plate ? el("div", {className: "plate-line", text: GP.t("field.plate") + " " + kase.plate +
+        (kase.leniency ? " · " + GP.t(kase.leniency === "warned" ? "plate.leniency_first" : "plate.leniency_later") : "")}) : null,
       el("div", {className: "small muted",
                  text: "#" + kase.id + " · " + kase.cell_code + " · " + GP.t("field.reported_at") + " " + GP.time(kase.reported_at)}),
       el("div", {className: "deadline" + (kase.overdue ? " bad" : ""), text: GP.t("field.deadline_at") + " " + GP.time(kase.deadline_at)}),
