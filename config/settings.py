@@ -13,6 +13,7 @@ from config.city import CityConfig
 from config.dispatch import CalendarConfig, DispatchConfig
 from config.hotline import HOTLINE_FILE, HotlineConfig
 from config.map import MapConfig
+from config.patrol import PatrolConfig
 from config.security import SecurityConfig
 from config.sources import WorkerConfig
 
@@ -32,6 +33,7 @@ class Settings(StrictModel):
     hotline: HotlineConfig = Field(default_factory=HotlineConfig)
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     casefile: CaseFileConfig = Field(default_factory=CaseFileConfig)
+    patrol: PatrolConfig = Field(default_factory=PatrolConfig)
 
     def path(self, relative: str) -> Path:
         """A settings path resolved against the repository root."""

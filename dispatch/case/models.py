@@ -35,6 +35,8 @@ class Case(Base):
     overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     # A camera or drone case's review (ReviewStatus); None for cases that need none.
     review_status: Mapped[str | None] = mapped_column(String(12), index=True)
+    # The officer the centre dispatched it to by name (their tasks list it first); None = the squad as a whole.
+    assigned_to: Mapped[str | None] = mapped_column(String(64), index=True)
 
     tickets: Mapped[list[Ticket]] = relationship(order_by=Ticket.id, back_populates="case")
     events: Mapped[list["CaseEvent"]] = relationship(order_by="CaseEvent.id", back_populates="case")

@@ -89,7 +89,8 @@ def move(body: dict, case_id: int):
     transition(session=session, case=case, action=body["action"], actor=principal().name, now=utcnow(),
                calendar=platform.ctx.calendar, categories=platform.ctx.categories, note=body.get("note"),
                reason=body.get("reason"), result=body["result"].value if body.get("result") else None,
-               squad_code=body.get("squad"), signoffs=platform.ctx.signoffs, basis=body.get("basis"))
+               squad_code=body.get("squad"), signoffs=platform.ctx.signoffs, basis=body.get("basis"),
+               officer=body.get("officer"))
     commit_and_publish(session, platform.bus)
     return detail(case)
 
