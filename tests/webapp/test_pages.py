@@ -178,4 +178,10 @@ def test_every_word_the_pages_ask_for_exists() -> None:
                          ("review", ReviewStatus), ("reason", ReviewReason)]:
         used |= {f"{prefix}.{member.value}" for member in enum}
     used |= {f"priority.{level}" for level in (1, 2, 3)}  # config/categories.yaml priorities
+    from dispatch.intake import Outcome
+    from dispatch.patrol.roster import DAILY, RESTDAYS, WORKDAYS
+    from dispatch.patrol.roster_file import COLUMNS
+
+    used |= {f"outcome.{member.value}" for member in Outcome} | {f"days.{d}" for d in (WORKDAYS, RESTDAYS, DAILY)}
+    used |= {f"roster_field.{field}" for field in [*COLUMNS, "shift"]}  # roster refusals name these fields
     assert sorted(used - set(MESSAGES["zh-CN"])) == []

@@ -253,6 +253,21 @@ def officers(query: dict):
     return [{**item, "started_at": item["started_at"].isoformat()} for item in found]
 
 
+@blp.route("/members", methods=["GET"])
+@requires(*WATCHERS)
+@blp.arguments(SquadQuery, location="query")
+@blp.response(200, description="[{username, name, role, squad_code}]: whose tracks and roster rows there are")
+def members(query: dict):
+    """A squad's leaders and officers (a leader's own; the centre's choice, or every squad)."""
+    statement = select(User).where(User.role.in_([Role.OFFICER.value, Role.SQUAD_LEADER.value]),
+                                   User.active.is_(True)).order_by(User.squad_code, User.username)
+    squad = watched_squad(query.get("squad"))
+    if squad is not None:
+        statement = statement.where(User.squad_code == squad)
+    return [{"username": u.username, "name": u.display_name, "role": u.role, "squad_code": u.squad_code}
+            for u in db_session().scalars(statement)]
+
+
 class DayQuery(Schema):
     date = fields.Date(metadata={"description": "the local day (default today)"})
 
