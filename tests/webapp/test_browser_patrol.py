@@ -113,8 +113,9 @@ def test_a_patrol_from_start_to_duty_log(browser: Browser, server: Server, tmp_p
 
     leader_map.select_option("#track-form select[name=officer]", "officer_SQ01")
     leader_map.click("#track-form button[type=submit]")
-    leader_map.wait_for_selector("path.patrol-track")
+    leader_map.wait_for_selector("#track-info[data-points]")
     assert int(leader_map.get_attribute("#track-info", "data-points")) >= 3
+    assert leader_map.query_selector("path.patrol-track") is not None and leader_map.query_selector(".check-in-dot")
     shot(leader_map, "map-officer-track.png")
 
     case = leader.request.get(f"/api/cases/{case_id}").json()
@@ -155,3 +156,45 @@ def test_the_centre_sees_every_squad_s_officers_and_another_leader_none(browser:
     leader_map.errors.clear()
     for context in [*others, dispatcher, leader]:
         context.close()
+
+
+def test_roster_page_imports_names_a_bad_row_and_maps_the_gaps(browser: Browser, server: Server, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    with server.platform.sessions() as session:  # the example roster's accounts (those of the demo city)
+        for username in ("officer_sq01", "officer_sq01b", "officer_sq01c", "leader_sq01"):
+            role = Role.SQUAD_LEADER if username.startswith("leader") else Role.OFFICER
+            create_user(session=session, username=username, password=PASSWORD, role=role, squad_code="SQ01")
+        session.commit()
+    leader, page = signed_in(browser, server, "leader_sq01")
+    open_ready(page, "/roster")
+    example = Path(__file__).resolve().parents[2] / "config" / "examples" / "roster_sq01.xlsx"
+    page.set_input_files("#roster-import input[name=file]", str(example))
+    page.click("#roster-import button[type=submit]")
+    page.wait_for_selector("#roster-table tr[data-officer='officer_sq01c']")
+    assert len(page.query_selector_all("#roster-table tbody tr")) == 5
+    page.wait_for_selector("#roster-warnings li")
+    assert "空档" in page.inner_text("#roster-warnings")  # rest days run 08:00-20:00 only
+    book = load_workbook(example)
+    book.active["G4"] = "下午"  # row 4's end time
+    bad = tmp_path / "roster-bad.xlsx"
+    book.save(bad)
+    page.set_input_files("#roster-import input[name=file]", str(bad))
+    page.click("#roster-import button[type=submit]")
+    page.wait_for_selector(".problems li[data-row='4'][data-field='end']")
+    assert "第 4 行 · 下班时间" in page.inner_text(".problems")
+    page.errors.clear()  # that 422 was asked for
+    page.fill("#coverage-form input[name=at]", "2026-12-05T21:00")  # a Saturday evening: the rest-day shift is over
+    page.click("#coverage-form button[type=submit]")
+    page.wait_for_function("() => document.querySelectorAll(\"[data-uncovered='1']\").length === 48")
+    # 王磊's late shift over the south half taken off the roster: on a Friday afternoon that half has nobody.
+    page.locator("#roster-table tr[data-officer='officer_sq01c'] button").nth(1).click()
+    page.wait_for_function("() => document.querySelectorAll('#roster-table tbody tr').length === 4")
+    page.fill("#coverage-form input[name=at]", "2026-12-04T16:00")
+    page.click("#coverage-form button[type=submit]")
+    page.wait_for_function("() => document.querySelectorAll(\"[data-uncovered='1']\").length === 24")
+    assert len(page.query_selector_all("[data-uncovered='0']")) == 24
+    assert "15:00–22:00" in page.inner_text("#cell-gaps")
+    shot(page, "roster-gaps.png", full_page=True)
+    assert page.errors == [], page.errors
+    leader.close()

@@ -26,7 +26,7 @@ from dispatch.patrol.service import (add_positions, check_in, end_patrol, office
 from dispatch.squad.models import Squad
 from dispatch.ticket.enums import TicketSource
 from grid.geodesy import haversine_m
-from webapp.api.evidence import IMAGE_SUFFIX, checked_image
+from webapp.api.evidence import IMAGE_SUFFIX, EvidenceForm, checked_image
 from webapp.api.tickets import IntakeOut, intake_view
 from webapp.auth import principal, requires
 from webapp.duty_export import duty_workbook
@@ -103,7 +103,8 @@ def start():
     session = db_session()
     patrol = start_patrol(session=session, user=me(), now=utcnow())
     session.commit()
-    push_position({"kind": "started", "username": principal().name, "squad_code": patrol.squad_code,
+    push_position({"kind": "started", "username": principal().name, "name": me().display_name,
+                   "squad_code": patrol.squad_code,
                    "patrol_id": patrol.id, "at": patrol.started_at.isoformat()})
     return my_patrol_view()
 
@@ -116,7 +117,8 @@ def end():
     session = db_session()
     patrol = end_patrol(session=session, user=me(), now=utcnow())
     session.commit()
-    push_position({"kind": "ended", "username": principal().name, "squad_code": patrol.squad_code,
+    push_position({"kind": "ended", "username": principal().name, "name": me().display_name,
+                   "squad_code": patrol.squad_code,
                    "patrol_id": patrol.id, "at": patrol.ended_at.isoformat()})
     return patrol
 
@@ -180,20 +182,36 @@ def check_in_here(body: dict):
     entry = check_in(session=session, user=me(), lon=body["lon"], lat=body["lat"], at=utcnow(),
                      grid=current_platform().ctx.grid)
     session.commit()
-    push_position({"kind": "check_in", "username": principal().name, "squad_code": principal().squad_code,
+    push_position({"kind": "check_in", "username": principal().name, "name": me().display_name,
+                   "squad_code": principal().squad_code,
                    "patrol_id": entry.patrol_id, "at": entry.at.isoformat(), "lon": entry.lon, "lat": entry.lat,
                    "cell_code": entry.cell_code, "in_beat": entry.in_beat})
     return entry
 
 
-class FindForm(Schema):
+class FindForm(EvidenceForm):
+    """The photo's own fields (EXIF time and GPS, size before shrinking) as an upload sends them, and the find."""
+
     category = fields.String(required=True, validate=validate.Length(1, 8))
     text = fields.String(load_default="", validate=validate.Length(max=5000))
-    lon = fields.Float(validate=validate.Range(-180, 180), metadata={"description": "WGS-84; default my last position"})
-    lat = fields.Float(validate=validate.Range(-90, 90))
+    position_lon = fields.Float(validate=validate.Range(-180, 180),
+                                metadata={"description": "the phone's position, WGS-84; default my last position, "
+                                                         "then the photo's GPS"})
+    position_lat = fields.Float(validate=validate.Range(-90, 90))
     client_id = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_-]{8,40}$"),
                               metadata={"description": "the page's id of this report: sent twice, taken in once"})
-    photo = fields.Raw(metadata={"type": "string", "format": "binary", "description": "JPEG, PNG or WebP"})
+
+
+def find_location(form: dict) -> dict | None:
+    """Where a find is: the position the page sent, else my last patrol position, else the photo's GPS."""
+    if "position_lon" in form and "position_lat" in form:
+        return {"lon": form["position_lon"], "lat": form["position_lat"], "crs": "wgs84"}
+    latest = officers_latest(principal().user_id)
+    if latest is not None:
+        return {"lon": latest["lon"], "lat": latest["lat"], "crs": "wgs84"}
+    if "lon" in form and "lat" in form:
+        return {"lon": form["lon"], "lat": form["lat"], "crs": "wgs84"}
+    return None
 
 
 @blp.route("/finds", methods=["POST"])
@@ -214,18 +232,16 @@ def find(form: dict):
         photo.stream.seek(0)
         uri = platform.evidence.save(folder=f"patrol-{principal().user_id}", data=photo.stream.read(),
                                      suffix=IMAGE_SUFFIX[image.format])
-        evidence.append({"uri": uri, "caption": "巡查发现", "taken_at": utcnow()})
-    location = None
-    if "lon" in form and "lat" in form:
-        location = {"lon": form["lon"], "lat": form["lat"], "crs": "wgs84"}
-    else:
-        latest = officers_latest(principal().user_id)
-        if latest is not None:
-            location = {"lon": latest["lon"], "lat": latest["lat"], "crs": "wgs84"}
+        exif = {name: form[name] for name in ("lon", "lat", "original_bytes", "original_size") if name in form}
+        if "taken_at" in form:
+            exif["taken_at"] = form["taken_at"].isoformat()
+        evidence.append({"uri": uri, "caption": form.get("caption") or "巡查发现", "exif": exif or None,
+                         "taken_at": form.get("taken_at") or utcnow(), "uploaded_by": principal().name})
+    location = find_location(form)
     ticket_in = {"source": TicketSource.PATROL,
                  "external_id": patrol_finder_prefix(principal().user_id) + (form.get("client_id") or uuid.uuid4().hex),
                  "category": form["category"], "text": form["text"], "location": location, "evidence": evidence}
-    raw = {key: value for key, value in form.items() if key != "photo"}
+    raw = {key: value.isoformat() if isinstance(value, dt.datetime) else value for key, value in form.items()}
     result = submit_ticket(session=session, ctx=platform.ctx, ticket_in=ticket_in, raw=raw, actor=principal().name)
     commit_and_publish(session, platform.bus)
     return intake_view(result), 200 if result.outcome.value == "duplicate" else 201

@@ -27,7 +27,7 @@
     function icon(officer) {
       var stale = !officer.position || (Date.now() - new Date(officer.position.at).getTime()) / 1000 > STALE_S;
       var pin = GP.el("span", {className: "officer-pin" + (stale ? " stale" : ""), "data-username": officer.username});
-      return L.divIcon({className: "officer-icon", html: pin, iconSize: [18, 18], iconAnchor: [9, 9]});
+      return L.divIcon({className: "officer-icon", html: pin, iconSize: [18, 18], iconAnchor: [9, 9], tooltipAnchor: [12, 0]});
     }
     function label(officer) {
       return officer.position ? GP.t("map.seen", {name: officer.name, age: age(officer.position.at)})
@@ -96,10 +96,11 @@
               GP.t(entry.in_beat ? "patrol.in_beat" : "patrol.outside_beat")).addTo(track);
             bounds.push(GP.toMap(entry.lon, entry.lat));
           });
+          // Without animation: the replay is drawn in place when the info below says it is there.
+          if (bounds.length) map.fitBounds(L.latLngBounds(bounds), {padding: [40, 40], maxZoom: 17, animate: false});
           info.textContent = points ? GP.t("map.track_points", {n: points, checkins: found.check_ins.length})
                                     : GP.t("map.track_none");
           info.dataset.points = String(points);
-          if (bounds.length) map.fitBounds(L.latLngBounds(bounds), {padding: [40, 40], maxZoom: 17});
         }).catch(function (failure) { GP.toast(GP.t("common.error", {message: failure.message}), "alert"); });
     });
 

@@ -134,7 +134,7 @@
         body.append("category", data.get("category"));
         body.append("text", data.get("text") || "");
         body.append("client_id", "f" + Date.now().toString(36) + Math.random().toString(36).slice(2, 10));
-        if (where) { body.append("lon", where.lon.toFixed(7)); body.append("lat", where.lat.toFixed(7)); }
+        if (where) { body.append("position_lon", where.lon.toFixed(7)); body.append("position_lat", where.lat.toFixed(7)); }
         return GP.api("POST", "/api/patrol/finds", body);
       });
     }).then(function (taken) {
