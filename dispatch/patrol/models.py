@@ -43,7 +43,7 @@ class PatrolPosition(Base):
 
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     t_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # the phone's time, Unix milliseconds
-    patrol_id: Mapped[int] = mapped_column(Integer, index=True)
+    patrol_id: Mapped[int] = mapped_column(Integer)  # no index of its own: reads go by officer and time (the key)
     lon_u: Mapped[int] = mapped_column(Integer)  # WGS-84 longitude in 1e-6 degrees
     lat_u: Mapped[int] = mapped_column(Integer)
     accuracy_m: Mapped[int | None] = mapped_column(SmallInteger)

@@ -57,7 +57,6 @@ def upgrade() -> None:
     sa.Column('accuracy_m', sa.SmallInteger(), nullable=True),
     sa.PrimaryKeyConstraint('user_id', 't_ms', name=op.f('pk_patrol_positions'))
     )
-    op.create_index(op.f('ix_patrol_positions_patrol_id'), 'patrol_positions', ['patrol_id'], unique=False)
     op.create_table('patrol_check_ins',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
