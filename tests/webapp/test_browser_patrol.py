@@ -147,6 +147,32 @@ def test_the_centre_sees_every_squad_s_officers_and_another_leader_none(browser:
     console_map.wait_for_selector(".officer-pin[data-username='officer_SQ02']", state="attached")
     assert console_map.query_selector(".officer-pin[data-username='officer_SQ01b']") is not None
     shot(console_map, "map-centre-officers.png")
+
+    # Dispatching a case near 李强: the form offers the squad's officers on patrol, nearest first; his task list
+    # then shows it first, marked as his.
+    lon, lat = centre_of(server, WALK[0])
+    case = dispatcher.request.post("/api/tickets", headers=dispatcher.csrf, data={
+        "source": "hotline_12345", "external_id": "PATROL-DISPATCH-1", "category": "0505", "text": "共享单车堆放",
+        "location": {"lon": lon + 0.0002, "lat": lat, "crs": "wgs84"}}).json()["case"]
+    assert dispatcher.request.post(f"/api/cases/{case['id']}/transitions", headers=dispatcher.csrf,
+                                   data={"action": "register"}).ok
+    console = dispatcher.new_page()
+    open_ready(console, "/console")
+    console.click(f"#case-table tr[data-case-id='{case['id']}']")
+    console.click("#d-actions .action-dispatch")
+    console.wait_for_selector("#d-actions .action-form select[name=officer] option[value='officer_SQ01b']",
+                              state="attached")
+    options = console.eval_on_selector_all("#d-actions select[name=officer] option", "os => os.map(o => o.value)")
+    assert options[:2] == ["", "officer_SQ01b"]
+    console.select_option("#d-actions select[name=officer]", "officer_SQ01b")
+    shot(console, "console-dispatch-officer.png")
+    console.click("#d-actions .action-form button[type=submit]")
+    console.wait_for_selector(f"#case-table tr[data-case-id='{case['id']}']", state="attached")
+    assert dispatcher.request.get(f"/api/cases/{case['id']}").json()["assigned_to"] == "officer_SQ01b"
+    phone = others[0].new_page()
+    open_ready(phone, "/tasks")
+    phone.wait_for_selector(f".task[data-case-id='{case['id']}'] .assigned")
+    assert phone.get_attribute("#task-list .task:first-child", "data-case-id") == str(case["id"])
     leader, leader_map = signed_in(browser, server, "leader_SQ02")
     open_ready(leader_map, "/map")
     assert leader_map.query_selector(".officer-pin[data-username='officer_SQ01b']") is None

@@ -43,7 +43,9 @@
     var body = {shifts: rows.map(function (s) {
       return {officer: s.officer, label: s.label, days: s.days, start: s.start, end: s.end, cells: s.cells};
     })};
-    return GP.api("PUT", "/api/patrol/roster" + query, body).then(show).catch(refused);
+    return GP.api("PUT", "/api/patrol/roster" + query, body)
+      .then(function (roster) { show(roster); return true; })
+      .catch(function (failure) { refused(failure); return false; });
   }
 
   function refused(failure) {
@@ -57,6 +59,32 @@
                        text: GP.t("roster.problem", {row: p.row, field: GP.t("roster_field." + p.field), message: p.message})});
     })));
   }
+
+  var adding = document.getElementById("roster-add");
+  adding.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var data = new FormData(adding);
+    var row = {officer: data.get("officer"), label: data.get("label"), days: data.get("days"), start: data.get("start"),
+               end: data.get("end"), cells: expand(String(data.get("cells")))};
+    save(shifts.concat([row])).then(function (saved) { if (saved) adding.reset(); });
+  });
+  /* Cell codes as the roster file takes them: separated by commas or spaces, "first-last" a range. */
+  function expand(text) {
+    var codes = [];
+    text.split(/[\s,;，；、]+/).filter(Boolean).forEach(function (part) {
+      var range = /^(\d+)-(\d+)$/.exec(part);
+      if (!range || range[1].length !== range[2].length) { codes.push(part); return; }
+      for (var n = Number(range[1]); n <= Number(range[2]) && codes.length < 5000; n++) {
+        codes.push(String(n).padStart(range[1].length, "0"));
+      }
+    });
+    return codes;
+  }
+  GP.api("GET", "/api/patrol/members" + query).then(function (members) {
+    members.forEach(function (member) {
+      adding.elements.officer.appendChild(el("option", {value: member.username, text: member.name + " (" + member.username + ")"}));
+    });
+  });
 
   document.getElementById("roster-import").addEventListener("submit", function (event) {
     event.preventDefault();
