@@ -222,5 +222,14 @@ def test_roster_page_imports_names_a_bad_row_and_maps_the_gaps(browser: Browser,
     assert len(page.query_selector_all("[data-uncovered='0']")) == 24
     assert "15:00–22:00" in page.inner_text("#cell-gaps")
     shot(page, "roster-gaps.png", full_page=True)
+    # Put back by hand on the page: the late shift over the south half, cells as a range.
+    page.select_option("#roster-add select[name=officer]", "officer_sq01c")
+    page.fill("#roster-add input[name=label]", "晚班")
+    page.fill("#roster-add input[name=start]", "14:30")
+    page.fill("#roster-add input[name=end]", "22:30")
+    page.fill("#roster-add input[name=cells]", "411502000049-411502000056 411502000065-411502000072，411502000081-411502000088")
+    page.click("#roster-add button[type=submit]")
+    page.wait_for_function("() => document.querySelectorAll('#roster-table tbody tr').length === 5")
+    page.wait_for_function("() => document.querySelectorAll(\"[data-uncovered='0']\").length === 48")
     assert page.errors == [], page.errors
     leader.close()
