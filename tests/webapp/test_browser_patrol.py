@@ -233,3 +233,22 @@ def test_roster_page_imports_names_a_bad_row_and_maps_the_gaps(browser: Browser,
     page.wait_for_function("() => document.querySelectorAll(\"[data-uncovered='0']\").length === 48")
     assert page.errors == [], page.errors
     leader.close()
+
+
+def test_without_location_the_page_says_so_and_still_reports(browser: Browser, server: Server, tmp_path: Path) -> None:
+    officer, phone = signed_in(browser, server, "officer_SQ02", lang="en", viewport=(390, 844))  # no permission
+    open_ready(phone, "/tasks")
+    phone.click("#patrol-start")
+    phone.wait_for_selector("#geo-state.bad")
+    assert "Location permission was refused" in phone.inner_text("#geo-state")
+    phone.click("#find summary")
+    phone.fill("#find-form textarea[name=text]", "Rubbish left on the pavement")
+    phone.select_option("#find-form select[name=category]", "0507")
+    phone.click("#find-form button[type=submit]")
+    phone.wait_for_selector("#find-result:not([hidden])")
+    assert "located by hand" in phone.inner_text("#find-result")  # no position: the manual locate queue
+    shot(phone, "tasks-patrol-no-location-en.png", full_page=True)
+    phone.click("#patrol-end")
+    phone.wait_for_selector("#patrol[data-state='off']")
+    assert phone.errors == [], phone.errors
+    officer.close()
