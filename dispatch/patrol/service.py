@@ -3,7 +3,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -14,6 +14,9 @@ from dispatch.errors import DispatchError, InputError
 from dispatch.patrol.models import MICRODEGREES, CheckIn, Patrol, PatrolPosition
 from dispatch.patrol.roster import beat_of
 from grid.cells import UnitGrid
+
+
+MOST_SKEW_MS = 3_600_000  # patrol.clock_skew_s is at most an hour: no position of a patrol is older than its start - this
 
 
 class NotOnPatrol(DispatchError):
@@ -134,20 +137,39 @@ def check_in(*, session: Session, user: User, lon: float, lat: float, at: dt.dat
     return entry
 
 
-def officers_on_patrol(*, session: Session, squad_code: str | None) -> list[dict[str, Any]]:
-    """Officers with a patrol running (in one squad, or all) and their newest position, if any yet."""
+def latest_positions(session: Session, patrols: list[Patrol]) -> dict[int, PatrolPosition]:
+    """Each running patrol's newest position (by patrol id), read along the (officer, time) key: two queries."""
+    if not patrols:
+        return {}
+    since = to_ms(min(p.started_at for p in patrols)) - MOST_SKEW_MS
+    newest = session.execute(select(PatrolPosition.user_id, func.max(PatrolPosition.t_ms)).where(
+        PatrolPosition.user_id.in_([p.user_id for p in patrols]), PatrolPosition.t_ms >= since)
+        .group_by(PatrolPosition.user_id)).all()
+    if not newest:
+        return {}
+    rows = session.scalars(select(PatrolPosition).where(
+        tuple_(PatrolPosition.user_id, PatrolPosition.t_ms).in_([tuple(row) for row in newest])))
+    running = {p.id for p in patrols}
+    return {row.patrol_id: row for row in rows if row.patrol_id in running}
+
+
+def officers_on_patrol(*, session: Session, squad_code: str | None,
+                       user_id: int | None = None) -> list[dict[str, Any]]:
+    """Officers with a patrol running (in one squad, or all; or one officer) and their newest position, if any yet."""
     query = select(Patrol, User).join(User, User.id == Patrol.user_id).where(Patrol.ended_at.is_(None))
     if squad_code is not None:
         query = query.where(Patrol.squad_code == squad_code)
+    if user_id is not None:
+        query = query.where(Patrol.user_id == user_id)
+    running = session.execute(query.order_by(User.username)).all()
+    last = latest_positions(session, [patrol for patrol, _ in running])
     found = []
-    for patrol, user in session.execute(query.order_by(User.username)):
-        last = session.scalars(select(PatrolPosition).where(PatrolPosition.user_id == user.id,
-                                                            PatrolPosition.patrol_id == patrol.id)
-                               .order_by(PatrolPosition.t_ms.desc()).limit(1)).first()
+    for patrol, user in running:
+        point = last.get(patrol.id)
         found.append({"user_id": user.id, "username": user.username, "name": user.display_name,
                       "squad_code": user.squad_code, "patrol_id": patrol.id, "started_at": patrol.started_at,
-                      "position": position_message(user=user, t_ms=last.t_ms, lon_u=last.lon_u, lat_u=last.lat_u,
-                                                   patrol_id=patrol.id) if last else None})
+                      "position": position_message(user=user, t_ms=point.t_ms, lon_u=point.lon_u, lat_u=point.lat_u,
+                                                   patrol_id=patrol.id) if point else None})
     return found
 
 

@@ -249,10 +249,8 @@ def find(form: dict):
 
 def officers_latest(user_id: int) -> dict | None:
     """My newest position in my running patrol."""
-    for officer in officers_on_patrol(session=db_session(), squad_code=principal().squad_code):
-        if officer["user_id"] == user_id:
-            return officer["position"]
-    return None
+    running = officers_on_patrol(session=db_session(), squad_code=None, user_id=user_id)
+    return running[0]["position"] if running else None
 
 
 class SquadQuery(Schema):
