@@ -515,6 +515,8 @@ def main() -> None:
                         help="tickets (hotline tickets to dashboards) or positions (officers on patrol: bench/positions.py)")
     parser.add_argument("--officers", type=int, default=2000, help="positions: officers on patrol (default 2000)")
     parser.add_argument("--interval", type=float, default=15, help="positions: seconds between one phone's fixes (15)")
+    parser.add_argument("--probe-fixes", type=int, default=100,
+                        help="positions: fixes per officer written straight to the table to measure bytes/position")
     parser.add_argument("--rate", type=float, default=20, help="tickets per second (default 20)")
     parser.add_argument("--duration", type=float, default=30, help="seconds of load (default 30)")
     parser.add_argument("--clients", type=int, default=200, help="Socket.IO clients listening (default 200)")

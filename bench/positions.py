@@ -9,7 +9,7 @@ the sign-in route makes them: 2,000 password checks and the sign-in throttle wou
 patrols, then posts one position per officer per interval, to the web processes in turn, while the squads' leaders and
 the centre listen to `officer_position` on both processes. Figures: positions/s accepted, accept latency, push latency
 p50/p99 (send → a watching client's push), what other squads' leaders got (must be nothing), the table's bytes per
-position and its growth per day at that rate.
+position (measured on many rows: `storage_probe`) and its growth per day at that rate.
 """
 import datetime as dt
 import random
@@ -125,6 +125,7 @@ class PositionLoad:
         self.random = random.Random(seed)
         self.sent: list[Sent] = []
         self.late = 0
+        self.sending_s = 0.0  # how long the sending took (the answers may come later)
         self.local = threading.local()
 
     def _http(self) -> requests.Session:
@@ -163,6 +164,7 @@ class PositionLoad:
                 item = Sent(officer=officer, t_ms=round(time.time() * 1000), sent=time.monotonic())
                 self.sent.append(item)
                 pool.submit(self._post, index, item)
+            self.sending_s = time.monotonic() - start
         return time.monotonic() - start
 
 
@@ -177,6 +179,27 @@ def table_bytes(database_url: str) -> tuple[int, int]:
     finally:
         engine.dispose()
     return int(rows), int(size)
+
+
+def storage_probe(database_url: str, *, fixes_per_officer: int, interval_s: float) -> tuple[int, float]:
+    """Bytes per position on disk, measured on many rows: every bench officer's fixes of an earlier day, written as
+    phones send them (all officers' fix 1, then all officers' fix 2, ...), then VACUUM ANALYZE. The load's own rows
+    are too few: PostgreSQL extends a busy table by many pages at once, so a small delta says little."""
+    rows_before, bytes_before = table_bytes(database_url)
+    engine = create_engine(database_url)
+    day_before = round((time.time() - 2 * 86400) * 1000)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO patrol_positions (user_id, t_ms, patrol_id, lon_u, lat_u, accuracy_m) "
+                "SELECT p.user_id, :start + fix * :step, p.id, 114050000 + (random() * 20000)::int, "
+                "32120000 + (random() * 20000)::int, 10 "
+                "FROM generate_series(1, :fixes) AS fix CROSS JOIN patrols p ORDER BY fix, p.user_id"),
+                {"start": day_before, "step": round(interval_s * 1000), "fixes": fixes_per_officer})
+    finally:
+        engine.dispose()
+    rows_after, bytes_after = table_bytes(database_url)
+    return rows_after - rows_before, (bytes_after - bytes_before) / max(1, rows_after - rows_before)
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -233,27 +256,28 @@ def run_positions(*, deployment, webs: list, database_url: str, credentials: dic
     # One interval of warm-up (each phone's first fix) fills the table's fixed pages; growth is measured after it.
     PositionLoad(urls=urls, officers=officers, interval_s=args.interval, duration_s=args.interval,
                  workers=args.workers, seed=2).run()
-    rows_before, bytes_before = table_bytes(database_url)
+    rows_before, _ = table_bytes(database_url)
     load = PositionLoad(urls=urls, officers=officers, interval_s=args.interval, duration_s=args.duration,
                         workers=args.workers)
     cpu_before = {web.pid: cpu_seconds(web.pid) for web in webs}
     elapsed = load.run()
     cpu_used = {web.name: round((cpu_seconds(web.pid) or 0) - (cpu_before[web.pid] or 0), 2) for web in webs}
     time.sleep(args.settle)
-    rows_after, bytes_after = table_bytes(database_url)
+    rows_after, _ = table_bytes(database_url)
     latencies, missing, leaked = push_latencies(load, watchers, squad_of)
+    probe_rows, per_row = storage_probe(database_url, fixes_per_officer=args.probe_fixes, interval_s=args.interval)
     for clients in watchers.values():
         for client in clients:
             client.close()
     accepted = [s for s in load.sent if s.accepted is not None]
     accept_ms = [(s.accepted - s.sent) * 1000 for s in accepted]
     stored = rows_after - rows_before
-    per_row = (bytes_after - bytes_before) / stored if stored else None
     per_day = len(officers) * 86400 / args.interval
     return {
         "officers": len(officers), "patrols_started": sum(1 for s in starts if s == 200),
         "interval_s": args.interval, "positions_sent": len(load.sent), "positions_accepted": len(accepted),
-        "positions_per_s_offered": round(len(load.sent) / elapsed, 1),
+        "positions_per_s_offered": round(len(load.sent) / load.sending_s, 1),
+        "seconds_until_last_answer": round(elapsed, 1),
         "positions_per_s_accepted": round(len(accepted) / elapsed, 1),
         "errors": len(load.sent) - len(accepted),
         "status_counts": {str(k): sum(1 for s in load.sent if s.status == k) for k in {s.status for s in load.sent}},
@@ -262,8 +286,8 @@ def run_positions(*, deployment, webs: list, database_url: str, credentials: dic
         "push_latency_ms": {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99),
                             "max": percentile(latencies, 100), "pairs": len(latencies), "missing_pairs": missing},
         "pushed_to_other_squads": leaked,
-        "rows_stored": stored, "table_bytes_per_position": round(per_row, 1) if per_row else None,
-        "db_growth_per_day_mb": {"all_day": round(per_row * per_day / 1e6, 1) if per_row else None,
-                                 "8h_patrols": round(per_row * per_day / 3 / 1e6, 1) if per_row else None},
+        "rows_stored": stored, "storage_probe_rows": probe_rows, "table_bytes_per_position": round(per_row, 1),
+        "db_growth_per_day_mb": {"all_day": round(per_row * per_day / 1e6, 1),
+                                 "8h_patrols": round(per_row * per_day / 3 / 1e6, 1)},
         "web_cpu_seconds_during_load": cpu_used,
     }
