@@ -473,7 +473,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
                                         credentials=credentials, args=args)
                 return {"benchmark": "load-positions", "at": stamp, "settings": {
                     "officers": args.officers, "interval_s": args.interval, "duration_s": args.duration,
-                    "web": args.web, "generator_workers": args.workers, "redis": args.redis_url},
+                    "web": args.web, "server": args.server, "generator_workers": args.workers, "redis": args.redis_url},
                         "figures": figures, "machine": {"cpus": os.cpu_count(), "loadavg": os.getloadavg()}}
             cookies = {user: sign_in(urls[0], user, credentials["users"][user]["password"]) for user in LISTENER_USERS}
             rooms = {user: DISPATCH_ROOM if credentials["users"][user]["squad"] is None
