@@ -241,7 +241,8 @@ def stats(who: Principal) -> str:
 @bp.route("/roster")
 @page(Role.ADMIN, Role.DISPATCHER, Role.SQUAD_LEADER)
 def roster(who: Principal) -> str:
-    squad = chosen_squad(who) or (list_squads(session=db_session()) or [{"code": None}])[0]["code"]
+    """A squad's roster: a leader's own; the centre's `?squad=`, else the first squad."""
+    squad = chosen_squad(who) or next((s["code"] for s in list_squads(session=db_session())), None)
     return render_page("roster.html", who, squad=squad)
 
 

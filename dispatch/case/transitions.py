@@ -61,6 +61,8 @@ def has_site_photo(session: Session, case: Case) -> bool:
     since = case.dispatched_at or case.reported_at
     query = select(Evidence.id).where(Evidence.case_id == case.id, Evidence.uploaded_at >= since).limit(1)
     return session.scalar(query) is not None
+
+
 def assignee(session: Session, officer: str | None, squad_code: str) -> str | None:
     """The named officer a case is dispatched to: an active member of the squad it goes to."""
     if officer is None:
