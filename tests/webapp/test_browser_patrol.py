@@ -35,7 +35,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             create_user(session=session, username=f"leader_{code}", password=PASSWORD, role=Role.SQUAD_LEADER,
                         squad_code=code, display_name=f"{code}中队长")
         for username, name, code in (("officer_SQ01", "张伟", "SQ01"), ("officer_SQ01b", "李强", "SQ01"),
-                                     ("officer_SQ02", "王磊", "SQ02")):
+                                     ("officer_SQ02", "王磊", "SQ02"), ("officer_SQ02b", "赵敏", "SQ02")):
             create_user(session=session, username=username, password=PASSWORD, role=Role.OFFICER, squad_code=code,
                         display_name=name)
         session.commit()
@@ -236,7 +236,7 @@ def test_roster_page_imports_names_a_bad_row_and_maps_the_gaps(browser: Browser,
 
 
 def test_without_location_the_page_says_so_and_still_reports(browser: Browser, server: Server, tmp_path: Path) -> None:
-    officer, phone = signed_in(browser, server, "officer_SQ02", lang="en", viewport=(390, 844))  # no permission
+    officer, phone = signed_in(browser, server, "officer_SQ02b", lang="en", viewport=(390, 844))  # no permission
     open_ready(phone, "/tasks")
     phone.click("#patrol-start")
     phone.wait_for_selector("#geo-state.bad")
