@@ -466,6 +466,15 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
             urls = [child.url for child in webs]
             print(f"web processes: {', '.join(urls)} (logs in {instance / 'logs'})")
             credentials = json.loads((instance / "demo-credentials.json").read_text(encoding="utf-8"))
+            if args.scenario == "positions":
+                from bench.positions import run_positions
+
+                figures = run_positions(deployment=deployment, webs=webs, database_url=database_url,
+                                        credentials=credentials, args=args)
+                return {"benchmark": "load-positions", "at": stamp, "settings": {
+                    "officers": args.officers, "interval_s": args.interval, "duration_s": args.duration,
+                    "web": args.web, "server": args.server, "generator_workers": args.workers, "redis": args.redis_url},
+                        "figures": figures, "machine": {"cpus": os.cpu_count(), "loadavg": os.getloadavg()}}
             cookies = {user: sign_in(urls[0], user, credentials["users"][user]["password"]) for user in LISTENER_USERS}
             rooms = {user: DISPATCH_ROOM if credentials["users"][user]["squad"] is None
                      else f"squad:{credentials['users'][user]['squad']}" for user in LISTENER_USERS}
@@ -502,6 +511,12 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", choices=["tickets", "positions"], default="tickets",
+                        help="tickets (hotline tickets to dashboards) or positions (officers on patrol: bench/positions.py)")
+    parser.add_argument("--officers", type=int, default=2000, help="positions: officers on patrol (default 2000)")
+    parser.add_argument("--interval", type=float, default=15, help="positions: seconds between one phone's fixes (15)")
+    parser.add_argument("--probe-fixes", type=int, default=100,
+                        help="positions: fixes per officer written straight to the table to measure bytes/position")
     parser.add_argument("--rate", type=float, default=20, help="tickets per second (default 20)")
     parser.add_argument("--duration", type=float, default=30, help="seconds of load (default 30)")
     parser.add_argument("--clients", type=int, default=200, help="Socket.IO clients listening (default 200)")
@@ -521,10 +536,16 @@ def main() -> None:
     parser.add_argument("--output", default=None, help="JSON file (default bench/results/load_<time>.json)")
     args = parser.parse_args()
     result = run_benchmark(args)
-    output = Path(args.output) if args.output else RESULTS / f"load_{result['at']}.json"
+    name = "load_positions" if args.scenario == "positions" else "load"
+    output = Path(args.output) if args.output else RESULTS / f"{name}_{result['at']}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
     f = result["figures"]
+    if args.scenario == "positions":
+        print(f"positions accepted {f['positions_accepted']}/{f['positions_sent']} ({f['positions_per_s_accepted']}/s), "
+              f"push p99 {f['push_latency_ms']['p99']} ms, {f['table_bytes_per_position']} bytes/position, "
+              f"{f['db_growth_per_day_mb']['all_day']} MB/day; written: {output}")
+        return
     print(f"accepted {f['tickets_accepted']}/{f['tickets_sent']} ({f['accepted_per_s']}/s), errors {f['errors']}, "
           f"accept p50 {f['accept_latency_ms']['p50']:.0f} ms p99 {f['accept_latency_ms']['p99']:.0f} ms, "
           f"delivery p99 {f['delivery_latency_ms']['p99'] or float('nan'):.0f} ms "

@@ -14,6 +14,7 @@ from config.dispatch import CalendarConfig, DispatchConfig
 from config.hotline import HOTLINE_FILE, HotlineConfig
 from config.map import MapConfig
 from config.plates import PlatesConfig
+from config.patrol import PatrolConfig
 from config.security import SecurityConfig
 from config.sources import WorkerConfig
 
@@ -34,6 +35,7 @@ class Settings(StrictModel):
     security: SecurityConfig = Field(default_factory=SecurityConfig)
     casefile: CaseFileConfig = Field(default_factory=CaseFileConfig)
     plates: PlatesConfig = Field(default_factory=PlatesConfig)
+    patrol: PatrolConfig = Field(default_factory=PatrolConfig)
 
     def path(self, relative: str) -> Path:
         """A settings path resolved against the repository root."""

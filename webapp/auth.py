@@ -47,6 +47,7 @@ def session_user() -> User | None:
         return None
     if time.time() - session[SEEN_KEY] > SEEN_RESOLUTION_S:
         session[SEEN_KEY] = time.time()
+    g.session_user = user  # held for the request: the session's identity map keeps objects only while referenced
     return user
 
 

@@ -33,7 +33,7 @@ from grid.squads import assign_by_district
 from webapp.demo import read_demo_credentials
 from webapp.extensions import socketio
 from webapp.platform import current_platform
-from webapp.tasks import run_overdue_checks, run_reply_sender, start_vision_worker
+from webapp.tasks import run_overdue_checks, run_position_retention, run_reply_sender, start_vision_worker
 
 
 def register_cli(app: Flask) -> None:
@@ -71,6 +71,7 @@ def serve(host: str | None, port: int | None) -> None:
                    "restarts (set it, the same in every web process, to keep sessions)")
     click.echo(f"Serving on http://{host}:{port}/  (API: /api/openapi.json; HOST and PORT change where)")
     socketio.start_background_task(run_overdue_checks, current_app._get_current_object())
+    socketio.start_background_task(run_position_retention, platform)
     if platform.settings.hotline.replies.webhook_url is not None:
         socketio.start_background_task(run_reply_sender, platform)
     socketio.start_background_task(platform.detection_consumer().run, threading.Event())

@@ -19,10 +19,11 @@ CREDENTIALS_FILE = "demo-credentials.json"
 
 
 def create_demo_accounts(session: Session, squad_codes: list[str]) -> dict:
-    """An admin, a dispatcher, a leader and an officer per squad, and two machine tokens."""
+    """An admin, a dispatcher, a leader and three officers per squad (a roster to stagger), and two machine tokens."""
     accounts = [("admin", Role.ADMIN, None), ("dispatcher", Role.DISPATCHER, None)]
     for code in squad_codes:
-        accounts += [(f"leader_{code.lower()}", Role.SQUAD_LEADER, code), (f"officer_{code.lower()}", Role.OFFICER, code)]
+        accounts += [(f"leader_{code.lower()}", Role.SQUAD_LEADER, code)]
+        accounts += [(f"officer_{code.lower()}{suffix}", Role.OFFICER, code) for suffix in ("", "b", "c")]
     users = {}
     for username, role, squad_code in accounts:
         password = secrets.token_urlsafe(9)

@@ -8,6 +8,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from dispatch.case.signoff import SignoffRequired
 from dispatch.errors import InputError, NotFound, TransitionRefused
+from dispatch.patrol.service import NotOnPatrol
 from webapp.i18n import pick_language, translate
 from webapp.platform import current_platform, db_session
 
@@ -67,7 +68,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(InputError)
     def input_error(error: InputError):
         rollback()
-        return error_response(422, "Unprocessable Entity", error.message, error.field, key=error.key)
+        return error_response(422, "Unprocessable Entity", error.message, error.field, key=error.key,
+                              params=getattr(error, "params", None))
+
+    @app.errorhandler(NotOnPatrol)
+    def not_on_patrol(error: NotOnPatrol):
+        rollback()
+        return error_response(409, "Conflict", str(error), key="not_on_patrol")
 
     @app.errorhandler(NotFound)
     def not_found(error: NotFound):

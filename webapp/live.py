@@ -5,6 +5,7 @@ from collections import deque
 from flask_socketio import join_room
 from sqlalchemy.orm import Session, sessionmaker
 
+from dispatch.account.enums import Role
 from dispatch.account.policy import Principal, reveals_contact, visible_squad
 from dispatch.bus import Message
 from dispatch.case.events import event_message, moved_away_message
@@ -23,6 +24,18 @@ REPLAY_MARGIN = 100  # ids below the newest sent that may still commit later
 
 def squad_room(squad_code: str) -> str:
     return f"squad:{squad_code}"
+
+
+def positions_room(squad_code: str) -> str:
+    """Where a squad's officers' positions go: its leader only (officers and other squads never join it)."""
+    return f"positions:{squad_code}"
+
+
+def push_position(message: dict) -> None:
+    """An officer's position or patrol change to the centre and the officer's own squad leader, in every process
+    (through Socket.IO's message queue when several run)."""
+    socketio.emit("officer_position", message, to=DISPATCH_ROOM)
+    socketio.emit("officer_position", message, to=positions_room(message["squad_code"]))
 
 
 def room_of(principal: Principal) -> str:
@@ -75,6 +88,8 @@ def connect(_auth=None) -> bool:
     if principal is None or principal.role is None:
         return False  # refused: only signed-in people watch dashboards
     join_room(room_of(principal))
+    if principal.role is Role.SQUAD_LEADER:
+        join_room(positions_room(principal.squad_code))
     return True
 
 

@@ -143,6 +143,7 @@ def boot(who: Principal, **extra: object) -> dict:
         "me": {"name": who.name, "role": who.role.value, "squad_code": who.squad_code},
         "map": {**settings.map.model_dump(exclude={"basemap"}), "basemap": basemap_boot()},
         "photo": {"long_edge_px": settings.app.photo_long_edge_px, "quality": settings.app.photo_quality},
+        "patrol": {"position_interval_s": settings.patrol.position_interval_s, "max_batch": settings.patrol.max_batch},
         "timezone": settings.calendar.timezone,
         "timezone_offset": zone_offset(settings.calendar.timezone),
         "city": settings.city.name,
@@ -178,6 +179,8 @@ def navigation(who: Principal) -> list[tuple[str, str]]:
     """(endpoint, label key) of the pages this role may open."""
     items = [("pages.console", "nav.console")] if who.role in CENTRE else []
     items.append(("pages.squad_map", "nav.map"))
+    if who.role is not Role.OFFICER:
+        items.append(("pages.roster", "nav.roster"))
     items.append(("pages.stats", "nav.stats"))
     if who.role is not Role.DISPATCHER:
         items.append(("pages.tasks", "nav.tasks"))
@@ -233,6 +236,14 @@ def squad_map(who: Principal) -> str:
 @page()
 def stats(who: Principal) -> str:
     return render_page("stats.html", who, squad=visible_squad(who))
+
+
+@bp.route("/roster")
+@page(Role.ADMIN, Role.DISPATCHER, Role.SQUAD_LEADER)
+def roster(who: Principal) -> str:
+    """A squad's roster: a leader's own; the centre's `?squad=`, else the first squad."""
+    squad = chosen_squad(who) or next((s["code"] for s in list_squads(session=db_session())), None)
+    return render_page("roster.html", who, squad=squad)
 
 
 @bp.route("/tasks")

@@ -15,6 +15,7 @@ from config.hotline import ProfileConfig
 from dispatch.db import WRITER, utcnow
 from dispatch.hotline.jobs import run_job
 from dispatch.hotline.replies import send_due_replies
+from dispatch.patrol.service import purge_positions
 from webapp.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,21 @@ def run_overdue_checks(app: Flask) -> None:
         except Exception:  # the database may be briefly away; the next round tries again
             log.exception("overdue check failed")
         time.sleep(platform.settings.dispatch.overdue_check_s)
+
+
+def run_position_retention(platform: Platform) -> None:
+    """Forever: delete positions older than patrol.retention_days, every patrol.retention_check_h hours."""
+    config = platform.settings.patrol
+    while True:
+        try:
+            with platform.sessions(execution_options=WRITER) as session:
+                deleted = purge_positions(session=session, now=utcnow(), retention_days=config.retention_days)
+                session.commit()
+            if deleted:
+                log.info("deleted %d patrol positions older than %d days", deleted, config.retention_days)
+        except Exception:  # the database may be briefly away; the next round deletes them
+            log.exception("position retention round failed")
+        time.sleep(config.retention_check_h * 3600)
 
 
 def start_vision_worker(platform: Platform) -> threading.Event | None:

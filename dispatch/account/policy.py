@@ -50,6 +50,11 @@ def can_submit(principal: Principal, source: TicketSource) -> bool:
     return principal.is_centre or (principal.is_squad_member and source is TicketSource.PATROL)
 
 
+def can_view_positions(principal: Principal, squad_code: str) -> bool:
+    """Where officers are: their own squad's leader and the centre, never other squads, officers or machine tokens."""
+    return principal.is_centre or (principal.role is Role.SQUAD_LEADER and principal.squad_code == squad_code)
+
+
 def reveals_contact(principal: Principal) -> bool:
     """Callers' names and phone numbers are shown to dispatchers and admins only."""
     return principal.is_centre

@@ -51,7 +51,7 @@ def case_summary(case: Case) -> dict[str, Any]:
     return {
         "id": case.id, "category": case.category, "status": case.status, "priority": case.priority,
         "lon": case.lon, "lat": case.lat, "cell_code": case.cell_code, "squad_code": case.squad_code,
-        "overdue": case.overdue, "address": case.address, "ticket_count": len(case.tickets),
+        "overdue": case.overdue, "address": case.address, "assigned_to": case.assigned_to, "ticket_count": len(case.tickets),
         "sources": list(dict.fromkeys(ticket.source for ticket in case.tickets)),
         "reported_at": case.reported_at.isoformat(),
         "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,

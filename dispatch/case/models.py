@@ -43,6 +43,8 @@ class Case(Base):
     plate_source: Mapped[str | None] = mapped_column(String(12))
     plate_note: Mapped[str | None] = mapped_column(String(300))
     leniency: Mapped[str | None] = mapped_column(String(20))
+    # The officer the centre dispatched it to by name (their tasks list it first); None = the squad as a whole.
+    assigned_to: Mapped[str | None] = mapped_column(String(64), index=True)
 
     tickets: Mapped[list[Ticket]] = relationship(order_by=Ticket.id, back_populates="case")
     events: Mapped[list["CaseEvent"]] = relationship(order_by="CaseEvent.id", back_populates="case")

@@ -25,6 +25,8 @@ class TransitionIn(Schema):
                            metadata={"description": "required to reject or to return for rework"})
     result = fields.Enum(HandlingResult, by_value=True, metadata={"description": "required to handle"})
     squad = fields.String(metadata={"description": "dispatch to this squad instead of the cell's"})
+    officer = fields.String(validate=validate.Length(1, 64),
+                            metadata={"description": "dispatch to this officer of the squad by username (their task list shows it first)"})
     basis = fields.String(validate=validate.Length(max=40),
                           metadata={"description": "handle: the legal provision a penalty cites (config/review.yaml)"})
 
@@ -84,6 +86,7 @@ class CaseOut(Schema):
                                                              "confirmed or rejected; null when none is needed"})
     rework_count = fields.Integer()
     overdue = fields.Boolean()
+    assigned_to = fields.String(allow_none=True, metadata={"description": "the officer it was dispatched to by name"})
     ticket_count = fields.Integer()
     sources = fields.List(fields.String(), metadata={"description": "the sources of its tickets, first report first"})
     plate = fields.String(allow_none=True, metadata={"description": "the vehicle's plate (masked to machine tokens)"})

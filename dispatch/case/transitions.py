@@ -5,6 +5,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dispatch.account.enums import SQUAD_ROLES
+from dispatch.account.models import User
 from dispatch.calendar import WorkCalendar
 from dispatch.case.enums import CaseAction, CaseStatus, EventKind, HandlingResult, ReviewReason, ReviewStatus
 from dispatch.case.events import record_event
@@ -62,6 +64,18 @@ def has_site_photo(session: Session, case: Case) -> bool:
     since = case.dispatched_at or case.reported_at
     query = select(Evidence.id).where(Evidence.case_id == case.id, Evidence.uploaded_at >= since).limit(1)
     return session.scalar(query) is not None
+
+
+def assignee(session: Session, officer: str | None, squad_code: str) -> str | None:
+    """The named officer a case is dispatched to: an active member of the squad it goes to."""
+    if officer is None:
+        return None
+    user = session.scalars(select(User).where(User.username == officer, User.active.is_(True))).first()
+    if user is None or user.squad_code != squad_code or user.role not in {role.value for role in SQUAD_ROLES}:
+        raise InputError("officer", f"'{officer}' is not an officer of squad {squad_code}", key="unknown_officer")
+    return officer
+
+
 def review_verdict(case: Case, action: CaseAction, reason: str | None) -> str:
     """A camera or drone case awaiting review: registering confirms it, rejecting needs a review reason."""
     if action is A.REJECT and reason not in set(ReviewReason):
@@ -86,6 +100,7 @@ def transition(
     signoffs: SignoffRules | None = None,
     basis: str | None = None,
     offsite: OffsiteConfig | None = None,
+    officer: str | None = None,
 ) -> None:
     """Move `case` by `action`: check, stamp the stage's time and write the timeline row.
 
@@ -120,6 +135,9 @@ def transition(
             case.squad_code = squad_code
         case.dispatched_at = now
         data["squad"] = case.squad_code
+        case.assigned_to = assignee(session, officer, case.squad_code)
+        if officer is not None:
+            data["officer"] = officer
     elif action is A.ACCEPT:
         case.accepted_at = now
     elif action is A.HANDLE:

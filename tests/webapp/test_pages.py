@@ -11,18 +11,19 @@ from webapp.pages import NODE_MODULES_KEY, VENDOR_FILES
 # Pages read little of the store: SQLite is enough (the API tests cover PostgreSQL).
 sqlite_only = pytest.mark.parametrize("platform", ["sqlite"], indirect=True)
 
-PAGES = ["/console", "/map", "/stats", "/tasks"]
+PAGES = ["/console", "/map", "/stats", "/tasks", "/roster"]
 # role → the pages it may open; squad members are bound to SQ01.
 MAY_OPEN = {
-    "admin": {"/console", "/map", "/stats", "/tasks"},
-    "dispatcher": {"/console", "/map", "/stats"},
-    "squad_leader": {"/map", "/stats", "/tasks"},
+    "admin": {"/console", "/map", "/stats", "/tasks", "/roster"},
+    "dispatcher": {"/console", "/map", "/stats", "/roster"},
+    "squad_leader": {"/map", "/stats", "/tasks", "/roster"},
     "officer": {"/map", "/stats", "/tasks"},
 }
 HOME = {"admin": "/console", "dispatcher": "/console", "squad_leader": "/map", "officer": "/tasks"}
 # A word each page shows in each language (the nav alone would not prove the page's own body).
 PAGE_WORD = {
     "/console": "console.locate", "/map": "nav.map", "/stats": "stats.ranking", "/tasks": "tasks.title",
+    "/roster": "roster.title",
 }
 
 
@@ -178,4 +179,10 @@ def test_every_word_the_pages_ask_for_exists() -> None:
                          ("review", ReviewStatus), ("reason", ReviewReason)]:
         used |= {f"{prefix}.{member.value}" for member in enum}
     used |= {f"priority.{level}" for level in (1, 2, 3)}  # config/categories.yaml priorities
+    from dispatch.intake import Outcome
+    from dispatch.patrol.roster import DAILY, RESTDAYS, WORKDAYS
+    from dispatch.patrol.roster_file import COLUMNS
+
+    used |= {f"outcome.{member.value}" for member in Outcome} | {f"days.{d}" for d in (WORKDAYS, RESTDAYS, DAILY)}
+    used |= {f"roster_field.{field}" for field in [*COLUMNS, "shift"]}  # roster refusals name these fields
     assert sorted(used - set(MESSAGES["zh-CN"])) == []

@@ -1,7 +1,7 @@
 """The JSON REST API under /api/, documented at /api/openapi.json."""
 from flask_smorest import Api
 
-from webapp.api import auth, cases, detections, evidence, grid, hotline, open311, plates, sources, stats, tickets
+from webapp.api import auth, cases, detections, evidence, grid, hotline, open311, patrol, plates, sources, stats, tickets
 
 
 def register_api(api: Api) -> None:
@@ -16,3 +16,4 @@ def register_api(api: Api) -> None:
     api.register_blueprint(plates.blp, url_prefix="/api")
     api.register_blueprint(hotline.blp, url_prefix="/api/hotline")
     api.register_blueprint(open311.blp, url_prefix="/open311/v2")
+    api.register_blueprint(patrol.blp, url_prefix="/api/patrol")

@@ -92,7 +92,7 @@ def move(body: dict, case_id: int):
                calendar=platform.ctx.calendar, categories=platform.ctx.categories, note=body.get("note"),
                reason=body.get("reason"), result=body["result"].value if body.get("result") else None,
                squad_code=body.get("squad"), signoffs=platform.ctx.signoffs, basis=body.get("basis"),
-               offsite=platform.ctx.plates.offsite)
+               offsite=platform.ctx.plates.offsite, officer=body.get("officer"))
     commit_and_publish(session, platform.bus)
     return detail(case)
 

@@ -206,6 +206,7 @@
         text: GP.t("console.default_squad") + " (" + GP.squadName(kase.squad_code) + ")"})]);
       (boot.squads || []).forEach(function (squad) { squads.appendChild(GP.el("option", {value: squad.code, text: squad.name})); });
       form.appendChild(GP.el("label", {}, [GP.t("console.dispatch_to"), squads]));
+      form.appendChild(GP.officerChoice(kase, squads));
     }
     form.appendChild(GP.el("label", {}, [GP.t("field.note"), GP.el("input", {name: "note"})]));
     var error = GP.el("p", {className: "error", hidden: true});
@@ -218,7 +219,7 @@
       event.preventDefault();
       var data = new FormData(form);
       var body = {action: action};
-      ["reason", "result", "squad", "note"].forEach(function (name) { if (data.get(name)) body[name] = data.get(name); });
+      ["reason", "result", "squad", "officer", "note"].forEach(function (name) { if (data.get(name)) body[name] = data.get(name); });
       form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
       var photo = data.get("photo");
       var upload = Promise.resolve();
@@ -238,6 +239,34 @@
         });
     });
     return form;
+  };
+
+  /* Dispatch to a named officer: the squad's officers on patrol, nearest first by their last position, and who holds
+     the cell's beat (GET /api/patrol/suggestions). Another squad chosen: the case goes to that squad as a whole. */
+  GP.officerChoice = function (kase, squads) {
+    var select = GP.el("select", {name: "officer"}, [GP.el("option", {value: "", text: GP.t("console.whole_squad")})]);
+    var hint = GP.el("div", {className: "muted small suggestions"}, [GP.t("common.loading")]);
+    GP.api("GET", "/api/patrol/suggestions/" + kase.id).then(function (found) {
+      hint.textContent = found.officers.length ? GP.t("console.suggest") : GP.t("console.suggest_none");
+      var holders = {};
+      found.beat_holders.forEach(function (h) { holders[h.username] = h; });
+      found.officers.forEach(function (o) {
+        var words = o.name + (o.distance_m === null ? "" : " · " + GP.t("console.metres", {m: Math.round(o.distance_m)})) +
+          (holders[o.username] ? " · " + GP.t("console.beat_holder") : "");
+        select.appendChild(GP.el("option", {value: o.username, text: words}));
+      });
+      found.beat_holders.forEach(function (h) {
+        if (found.officers.some(function (o) { return o.username === h.username; })) return;
+        select.appendChild(GP.el("option", {value: h.username, text: h.name + " · " + GP.t("console.beat_holder") + " · " +
+          GP.t(h.on_duty ? "console.on_duty" : "console.off_duty")}));
+      });
+    }).catch(function () { hint.textContent = ""; });
+    squads.addEventListener("change", function () {
+      var other = squads.value && squads.value !== kase.squad_code;
+      select.disabled = other;
+      if (other) select.value = "";
+    });
+    return GP.el("label", {}, [GP.t("console.to_officer"), select, hint]);
   };
 
   /* The upload form for a phone photo: shrunk to the settings' long edge as JPEG, its EXIF time and position read

@@ -176,7 +176,11 @@
     });
     list.items.forEach(upsert);
     drawList();
+    var socket = GP.live(onEvent);
+    // Leaders and the centre also see the officers on patrol and their tracks (officers.js); officers do not.
+    var watcher = boot.me.role === "squad_leader" || boot.me.role === "dispatcher" || boot.me.role === "admin";
+    return watcher && GP.officersLayer ? GP.officersLayer(map, squad, socket) : null;
+  }).then(function () {
     element.dataset.ready = "1";
-    GP.live(onEvent);
   }).catch(function (failure) { GP.toast(GP.t("common.error", {message: failure.message}), "alert"); });
 })();

@@ -8,6 +8,7 @@
   var complaints = {};  // case id → its complaint block, fetched once and moved into each new card
   function complaintOf(id) { return complaints[id] || (complaints[id] = GP.complaint(id)); }
   var STATES = ["dispatched", "accepted"];
+  function mine(kase) { return kase.assigned_to === boot.me.name ? 1 : 0; }
 
   function card(kase) {
     var actions = el("div", {className: "actions"});
@@ -17,6 +18,7 @@
         el("span", {className: "dot", style: "background:" + GP.categoryColor(kase.category)}),
         el("strong", {text: GP.categoryName(kase.category)}),
         el("span", {className: "status status-" + kase.status, text: GP.t("status." + kase.status)}),
+        mine(kase) ? el("span", {className: "status assigned", text: GP.t("tasks.assigned_to_me")}) : null,
         kase.overdue ? el("span", {className: "status overdue", text: GP.t("console.overdue")}) : null]),
       el("div", {className: "address", text: kase.address || kase.cell_code}),
       // the vehicle's plate (the case's squad sees it) and the first-offence rule's suggestion (首违不罚)
@@ -30,9 +32,9 @@
   }
   function render() {
     var items = Object.keys(tasks).map(function (id) { return tasks[id]; });
-    // Most urgent first: overdue, then the nearest deadline.
+    // Dispatched to me by name first, then the most urgent: overdue, then the nearest deadline.
     items.sort(function (a, b) {
-      return (b.overdue - a.overdue) || String(a.deadline_at || "9").localeCompare(String(b.deadline_at || "9")) || a.id - b.id;
+      return (mine(b) - mine(a)) || (b.overdue - a.overdue) || String(a.deadline_at || "9").localeCompare(String(b.deadline_at || "9")) || a.id - b.id;
     });
     var shown = {};
     Array.prototype.forEach.call(list.children, function (node) { shown[node.dataset.caseId] = node; });
@@ -47,8 +49,8 @@
     document.getElementById("task-empty").hidden = items.length > 0;
   }
   function upsert(kase) {
-    var mine = STATES.indexOf(kase.status) >= 0 && (!squad || kase.squad_code === squad);
-    if (mine) tasks[kase.id] = Object.assign(tasks[kase.id] || {}, kase);
+    var ours = STATES.indexOf(kase.status) >= 0 && (!squad || kase.squad_code === squad);
+    if (ours) tasks[kase.id] = Object.assign(tasks[kase.id] || {}, kase);
     else { delete tasks[kase.id]; delete complaints[kase.id]; }
     render();
   }
