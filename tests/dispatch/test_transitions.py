@@ -40,8 +40,8 @@ def test_only_rework_goes_backwards_and_end_states_are_final() -> None:
 def arguments(action: CaseAction) -> dict:
     if action in (A.REJECT, A.RETURN):
         return {"reason": "核查发现仍有摊点"}
-    if action is A.HANDLE:
-        return {"result": HandlingResult.PERSUADED.value}
+    if action is A.HANDLE:  # not_found: the one result that needs no on-site photo (the walk uploads none)
+        return {"result": HandlingResult.NOT_FOUND.value}
     return {}
 
 

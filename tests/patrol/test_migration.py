@@ -20,7 +20,7 @@ def test_patrol_migration_up_down_up(database_url) -> None:
     config = alembic_config(database_url)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0009")
+        command.upgrade(config, "0011")
         connection.execute(text("INSERT INTO squads (code, name) VALUES ('S1', '一中队')"))
         connection.execute(text("INSERT INTO cells (code, district_code, squad_code, geometry) "
                                 "VALUES ('C1', '411502', 'S1', '{}')"))
@@ -30,7 +30,7 @@ def test_patrol_migration_up_down_up(database_url) -> None:
         command.upgrade(config, "head")
         assert PATROL_TABLES <= set(inspect(connection).get_table_names())
         assert connection.scalar(text("SELECT assigned_to FROM cases WHERE id = 1")) is None
-        command.downgrade(config, "0009")
+        command.downgrade(config, "0011")
         assert not PATROL_TABLES & set(inspect(connection).get_table_names())
         assert "assigned_to" not in {c["name"] for c in inspect(connection).get_columns("cases")}
         command.upgrade(config, "head")
