@@ -120,6 +120,16 @@ class AppearanceConfig(StrictModel):
     )
 
 
+def seconds_for_every_rule(seconds: dict[Rule, float], what: str) -> dict[Rule, float]:
+    """A rule -> seconds table naming every rule, each in 0-3600 s."""
+    missing = {"illegal_parking", "street_vending"} - seconds.keys()
+    if missing:
+        raise ValueError(f"no {what} for rule(s) {sorted(missing)}")
+    if any(not 0 <= value <= 3600 for value in seconds.values()):
+        raise ValueError(f"{what}s must lie in 0-3600 s")
+    return seconds
+
+
 class DwellConfig(StrictModel):
     lost_grace_s: float = Field(
         5.0, ge=0.0, le=600.0, description="seconds a stay may go unseen (occlusion) before it ends"
@@ -160,16 +170,6 @@ class DwellConfig(StrictModel):
         "(the same violation, no new event); its end event comes after",
     )
     rejoin_iou: float = Field(0.3, ge=0.0, le=1.0, description="overlap a reappearing box needs with the gone stay's")
-
-    @field_validator("rejoin_s")
-    @classmethod
-    def every_rule_rejoins(cls, seconds: dict[Rule, float]) -> dict[Rule, float]:
-        missing = {"illegal_parking", "street_vending"} - seconds.keys()
-        if missing:
-            raise ValueError(f"no rejoin time for rule(s) {sorted(missing)}")
-        if any(not 0 <= value <= 3600 for value in seconds.values()):
-            raise ValueError("rejoin times must lie in 0-3600 s")
-        return seconds
     min_unseen_frames: int = Field(
         3, ge=1, le=100,
         description="a counting stay survives fewer consecutive unseen analysed frames than this, whatever the "
@@ -183,6 +183,11 @@ class DwellConfig(StrictModel):
         0.2, ge=0.0, le=1.0, description="lowest confidence of a vending signal (tracking keeps weaker boxes)"
     )
     update_every_s: float = Field(30.0, gt=0.0, le=3600.0, description="seconds between update events of an open event")
+
+    @field_validator("rejoin_s")
+    @classmethod
+    def every_rule_rejoins(cls, seconds: dict[Rule, float]) -> dict[Rule, float]:
+        return seconds_for_every_rule(seconds, "rejoin time")
 
 
 class EventConfig(StrictModel):
@@ -209,12 +214,7 @@ class EvidenceConfig(StrictModel):
     @field_validator("second_photo_after_s")
     @classmethod
     def every_rule_timed(cls, seconds: dict[Rule, float]) -> dict[Rule, float]:
-        missing = {"illegal_parking", "street_vending"} - seconds.keys()
-        if missing:
-            raise ValueError(f"no second-photo time for rule(s) {sorted(missing)}")
-        if any(not 0 <= value <= 3600 for value in seconds.values()):
-            raise ValueError("second-photo times must lie in 0-3600 s")
-        return seconds
+        return seconds_for_every_rule(seconds, "second-photo time")
 
 
 class ReportConfig(StrictModel):
