@@ -66,6 +66,20 @@ class StreamsConfig(StrictModel):
     )
 
 
+class TilesConfig(StrictModel):
+    """Tiled detection (vision/tiles.py): small objects are found in enlarged overlapping windows of the frame."""
+
+    columns: int = Field(1, ge=1, le=8, description="windows across the frame (1 and rows 1: no tiling)")
+    rows: int = Field(1, ge=1, le=8, description="windows down the frame")
+    overlap: float = Field(0.25, ge=0.0, le=0.5, description="share of a window its neighbour also covers")
+    full_frame: bool = Field(True, description="the whole frame runs too (objects larger than the overlap)")
+    merge_iou: float = Field(0.5, gt=0.0, le=1.0, description="boxes of two windows overlapping this much are one")
+
+    @property
+    def enabled(self) -> bool:
+        return self.columns * self.rows > 1
+
+
 class DetectorConfig(StrictModel):
     model: str = Field(
         "yolo11n.pt", min_length=1, description="model path (.pt, ONNX, OpenVINO folder, engine) or Triton URL"
@@ -81,6 +95,7 @@ class DetectorConfig(StrictModel):
     iou: float = Field(0.7, gt=0.0, le=1.0, description="NMS IoU threshold")
     agnostic_nms: bool = Field(True, description="one box per object across classes (car and truck on one car)")
     class_map: dict[str, Kind] = Field(DEFAULT_CLASS_MAP, min_length=1, description="model class name -> kind")
+    tiles: TilesConfig = Field(default_factory=TilesConfig, description="tiled detection for small objects")
 
 
 class TrackerConfig(StrictModel):
