@@ -179,6 +179,11 @@ class DwellConfig(StrictModel):
         description="pixels a still object's box wanders from frame to frame whatever its size (the detector's "
         "jitter): the least stationary tolerance of any zone",
     )
+    edge_px: float = Field(
+        2.0, ge=0.0, le=50.0,
+        description="a box side this close to the frame's edge is cut by it: that side is matched to where the stay "
+        "last saw it, and the cut box is judged by place alone",
+    )
     rejoin_s: dict[Rule, float] = Field(
         {"illegal_parking": 120.0, "street_vending": 0.0},
         description="rule -> seconds a reported stay whose object has gone waits for it to reappear where it stood "
