@@ -172,7 +172,8 @@ class DwellConfig(StrictModel):
     duplicate_share: float = Field(
         0.8, gt=0.0, le=1.0,
         description="a box lying this share inside the box of an object that continued a stay is a part of it (the "
-        "detector boxed its top too): it opens no stay",
+        "detector boxed its top too): it opens no stay; a stay lying this much inside a reported stay's box (or "
+        "holding it) is that object",
     )
     jitter_px: float = Field(
         6.0, ge=0.0, le=100.0,

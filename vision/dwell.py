@@ -247,8 +247,13 @@ class DwellRules:
         return None
 
     def _same_object(self, stay: Stay, box: np.ndarray, row: int, looks: "_LookCache", min_iou: float) -> bool:
-        """This box (detection row `row`) overlaps the stay's last box by min_iou and looks like it (when judged)."""
-        if box_iou(box, stay.box_xyxy[None, :])[0] < min_iou:
+        """This box (detection row `row`) overlaps the stay's last box by min_iou, or one of the two lies in the
+        other (duplicate_share: a part of the car, its roof behind the car in front), and looks like it (when
+        judged)."""
+        inside = max(covered_share(box[None, :], stay.box_xyxy[None, :])[0],
+                     covered_share(stay.box_xyxy[None, :], box[None, :])[0])
+        part = inside >= self.config.duplicate_share
+        if box_iou(box, stay.box_xyxy[None, :])[0] < min_iou and not part:
             return False
         judged = stay.look is not None and self.appearance.judges(np.array([box, stay.box_xyxy])).all()
         return not judged or bool(self.appearance.alike(stay.look, looks.of(np.array([row])))[0])

@@ -206,6 +206,20 @@ def test_a_duplicate_box_of_a_reported_car_opens_no_second_event(config: VisionC
     assert list(phases(run(config, timeline(20, scene))).values()) == [["start", "update", "end"]]
 
 
+def test_a_part_of_a_reported_car_boxed_alone_later_is_not_a_second_violation(config: VisionConfig) -> None:
+    """A car parked behind another shows only its roof: the detector boxes the whole car, then the roof alone
+    (a box lying inside the car's, overlapping it too little to be its box)."""
+    car = obj(1, 200, 200)  # box (170, 160)-(230, 200)
+
+    def scene(t: float) -> Scene:
+        if t < 8:
+            return frame(car)
+        return frame(obj(2, 200, 172, height=12, width=40, colour=SILVER), unseen=(car,))
+
+    events = run(config, timeline(30, scene))
+    assert len([e for e in events if e.phase == "start"]) == 1
+
+
 def test_a_box_too_small_for_its_look_is_matched_by_place(config: VisionConfig) -> None:
     # A car far down the street, 20x16 px: its histogram is noise, so the look decides nothing there (a colour
     # change keeps the stay) and the second photo's check is recorded as not judged.
