@@ -2,10 +2,12 @@
 
     python -m vision.models.street_stall.make_dataset runs/datasets/street_stall
 
-writes OUT/data.yaml (COCO's 80 classes + `stall`, id 80), OUT/{train,val}/{images,labels} and OUT/start.pt:
+writes OUT/data.yaml (COCO's 80 classes + `stall`, id 80), OUT/{train,val,test}/{images,labels}, OUT/start.pt:
 - train: the first half (stills 0-44) of the Da Nang pavement-stall stills and 17 Da Nang kerb-parking stills
   (every 30th; no stall on them: hard negatives, one pedestrian's umbrella among them);
 - val: the second half (stills 45-90), never trained on;
+- test: 17 other kerb-parking stills (every 30th from 15: none trained on) with the teacher's labels only:
+  how far the trained model still agrees with the COCO model on COCO's classes (`models evaluate --split test`);
 - labels: the hand-drawn stall boxes of stall_boxes.csv, and every other object the teacher (the COCO model
   the stall model starts from) finds at `--teacher-conf` or more, under its COCO class: the COCO classes are
   taught as the teacher sees them, not as background;
@@ -38,6 +40,7 @@ TEACHER = "../shared/models/yolo11n_coco_rebuilt.pt"
 TRAIN_STILLS = range(0, 45)  # the first half of the 91 stills
 VAL_STILLS = range(45, 91)
 NEGATIVE_STILLS = range(0, 488, 30)
+AGREEMENT_STILLS = range(15, 488, 30)
 STALL = "stall"
 
 
@@ -149,8 +152,10 @@ def main() -> None:
     out = args.out.resolve()
     write_split(out, "train", train, teacher, args.teacher_conf, stall_id)
     write_split(out, "val", val, teacher, args.teacher_conf, stall_id)
+    write_split(out, "test", [(negatives[i], []) for i in AGREEMENT_STILLS], teacher, args.teacher_conf, stall_id)
     (out / "data.yaml").write_text(
-        yaml.safe_dump({"path": str(out), "train": "train/images", "val": "val/images", "names": names}, sort_keys=False),
+        yaml.safe_dump({"path": str(out), "train": "train/images", "val": "val/images", "test": "test/images",
+                        "names": names}, sort_keys=False),
         encoding="utf-8",
     )
     start_checkpoint(teacher_path, names, out / "start.pt", [image for image, _ in train])
