@@ -72,14 +72,3 @@ def test_the_pavement_stall_is_one_street_vending_event_on_the_unseen_half(
     assert phases[0] == "start" and "update" in phases and phases[-1] == "end"
     assert events[-1].last_seen_s == pytest.approx(803 - 323, abs=1.0)
     assert report.detections_by_kind["vehicle"] >= 20  # the passing motorbikes and cars: seen, never a stall
-
-
-def test_the_stall_model_finds_no_stall_among_people_standing_indoors(
-    stall_config: VisionConfig, tmp_path: Path
-) -> None:
-    video = shared_path("data/media/people_one_by_one.mp4")
-    config = stall_config.model_copy(update={"analysis_fps": 1.0})  # 139 frames: the people stand 8-23 s
-    report, events = analyze(video, out_dir=tmp_path, zones_file=REPO / "config" / "zones" / "people_one_by_one.yaml",
-                             config=config)  # fmt: skip
-    assert events == []
-    assert report.detections_by_kind["person"] >= 70 and report.detections_by_kind["stall"] == 0
