@@ -22,7 +22,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from config.vision import ZoneConfig
+from config.vision import TilesConfig, ZoneConfig
 from tests.requirements import SHARED_DIR
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,6 +83,7 @@ class GroundTruth(_Strict):
     times: str | None = Field(None, description="stills: CSV `image,time` (relative to this file)")
     seconds_per_still: float | None = Field(None, gt=0, description="stills without a times file: their spacing")
     input_shape: Literal["square", "rect"] = "square"
+    tiles: TilesConfig | None = Field(None, description="tiled detection as the clip's source would set it")
     not_run: str | None = Field(None, description="why the bench does not analyse this clip (a single still, ...)")
     zones_file: str | None = Field(None, description="zones scored: a config/zones file (relative to the repository)")
     zones: list[dict[str, Any]] = Field([], description="zones scored (config/zones format), besides zones_file's")
@@ -166,6 +167,7 @@ class Score:
     not_expected: int = 0  # events for violations shorter than the dwell: neither right nor wrong
     delays_s: list[float] = field(default_factory=list)  # dwell reached -> event, per true positive
     false_positive_events: list[dict[str, Any]] = field(default_factory=list)
+    duplicate_events: list[dict[str, Any]] = field(default_factory=list)  # each with the violation it repeats
     missed: list[str] = field(default_factory=list)
 
     @property
@@ -187,6 +189,7 @@ class Score:
         self.not_expected += other.not_expected
         self.delays_s += other.delays_s
         self.false_positive_events += other.false_positive_events
+        self.duplicate_events += other.duplicate_events
         self.missed += other.missed
 
     def to_dict(self) -> dict[str, Any]:
@@ -248,6 +251,7 @@ def score(
             result.not_expected += 1
         elif violation.id in matched:
             result.duplicates += 1
+            result.duplicate_events.append({**asdict(event), "violation": violation.id})
         else:
             matched.add(violation.id)
             result.true_positives += 1

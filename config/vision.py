@@ -69,6 +69,20 @@ class StreamsConfig(StrictModel):
     )
 
 
+class TilesConfig(StrictModel):
+    """Tiled detection (vision/tiles.py): small objects are found in enlarged overlapping windows of the frame."""
+
+    columns: int = Field(1, ge=1, le=8, description="windows across the frame (1 and rows 1: no tiling)")
+    rows: int = Field(1, ge=1, le=8, description="windows down the frame")
+    overlap: float = Field(0.25, ge=0.0, le=0.5, description="share of a window its neighbour also covers")
+    full_frame: bool = Field(True, description="the whole frame runs too (objects larger than the overlap)")
+    merge_iou: float = Field(0.5, gt=0.0, le=1.0, description="boxes of two windows overlapping this much are one")
+
+    @property
+    def enabled(self) -> bool:
+        return self.columns * self.rows > 1
+
+
 class DetectorConfig(StrictModel):
     model: str = Field(
         "yolo11n.pt", min_length=1, description="model path (.pt, ONNX, OpenVINO folder, engine) or Triton URL"
@@ -96,6 +110,7 @@ class DetectorConfig(StrictModel):
         if any(not self.conf <= floor <= 1.0 for floor in self.class_conf.values()):
             raise ValueError(f"class_conf floors must lie in conf ({self.conf}) to 1")
         return self
+    tiles: TilesConfig = Field(default_factory=TilesConfig, description="tiled detection for small objects")
 
 
 class TrackerConfig(StrictModel):
@@ -173,12 +188,18 @@ class DwellConfig(StrictModel):
     duplicate_share: float = Field(
         0.8, gt=0.0, le=1.0,
         description="a box lying this share inside the box of an object that continued a stay is a part of it (the "
-        "detector boxed its top too): it opens no stay",
+        "detector boxed its top too): it opens no stay; a stay lying this much inside a reported stay's box (or "
+        "holding it) is that object",
     )
     jitter_px: float = Field(
         6.0, ge=0.0, le=100.0,
         description="pixels a still object's box wanders from frame to frame whatever its size (the detector's "
         "jitter): the least stationary tolerance of any zone",
+    )
+    edge_px: float = Field(
+        2.0, ge=0.0, le=50.0,
+        description="a box side this close to the frame's edge is cut by it: that side is matched to where the stay "
+        "last saw it, and the cut box is judged by place alone",
     )
     rejoin_s: dict[Rule, float] = Field(
         {"illegal_parking": 120.0, "street_vending": 0.0},

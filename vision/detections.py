@@ -86,6 +86,12 @@ class Detections:
         """(N, 2) bottom-centre points: where a vehicle or person stands on the ground."""
         return np.stack([(self.xyxy[:, 0] + self.xyxy[:, 2]) / 2, self.xyxy[:, 3]], axis=1)
 
+    def cut_sides(self, height: int, width: int, margin_px: float) -> np.ndarray:
+        """(N, 4) bool: which sides (left, top, right, bottom) of each box lie on the image's edge (the object
+        goes on out of view)."""
+        x1, y1, x2, y2 = self.xyxy.T
+        return np.stack([x1 <= margin_px, y1 <= margin_px, x2 >= width - margin_px, y2 >= height - margin_px], axis=1)
+
     @property
     def heights(self) -> np.ndarray:
         return self.xyxy[:, 3] - self.xyxy[:, 1]

@@ -12,6 +12,7 @@ from vision.detections import Detections
 
 if TYPE_CHECKING:
     from vision.fast.detector import OpenVinoDetector
+    from vision.tiles import TiledDetector
 
 REMOTE_PREFIXES = ("http://", "https://", "grpc://")
 
@@ -70,7 +71,15 @@ class Detector:
         )[0]
 
 
-def load_detector(config: DetectorConfig) -> "Detector | OpenVinoDetector":
+def load_detector(config: DetectorConfig) -> "Detector | OpenVinoDetector | TiledDetector":
+    """The detector `config.runtime` asks for, tiled when `config.tiles` says so."""
+    from vision.tiles import TiledDetector
+
+    detector = load_model_detector(config)
+    return TiledDetector(detector, config.tiles) if config.tiles.enabled else detector
+
+
+def load_model_detector(config: DetectorConfig) -> "Detector | OpenVinoDetector":
     """The detector `config.runtime` asks for; auto takes the OpenVINO fast path where the model allows it."""
     from vision.fast.detector import OpenVinoDetector, RuntimeUnavailableError
 

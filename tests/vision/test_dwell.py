@@ -15,7 +15,7 @@ from ultralytics.engine.results import Results
 from config.vision import VisionConfig, ZoneConfig, load_vision_config
 from vision.appearance import Appearance
 from vision.detections import UNTRACKED, Detections
-from vision.dwell import DwellRules, Locate
+from vision.dwell import DwellRules, Locate, restore_cut_sides
 from vision.events import ViolationEvent
 from vision.zones import Zone, ZonePresence
 
@@ -78,11 +78,12 @@ class Rules:
                                 locate=locate)  # fmt: skip
         self.appearance = Appearance(config.dwell.appearance)
 
-    def update(self, scene: Scene, timestamp_s: float) -> list[ViolationEvent]:
+    def update(self, scene: Scene, timestamp_s: float, cut: np.ndarray | None = None) -> list[ViolationEvent]:
         detections = scene.detections
         present = self.presence.update(detections, timestamp_s)
         return self.rules.update(detections, present, timestamp_s,
-                                 lambda rows: self.appearance.describe(scene.image, detections.xyxy[rows]))  # fmt: skip
+                                 lambda rows: self.appearance.describe(scene.image, detections.xyxy[rows]),
+                                 cut)  # fmt: skip
 
 
 def run(config: VisionConfig, frames: list[Scene], **zone: object) -> list[ViolationEvent]:
@@ -202,6 +203,20 @@ def test_a_duplicate_box_of_a_reported_car_opens_no_second_event(config: VisionC
         return frame(obj(1, 200, 200), obj(2, 203, 203, width=62, height=42))
 
     assert list(phases(run(config, timeline(20, scene))).values()) == [["start", "update", "end"]]
+
+
+def test_a_part_of_a_reported_car_boxed_alone_later_is_not_a_second_violation(config: VisionConfig) -> None:
+    """A car parked behind another shows only its roof: the detector boxes the whole car, then the roof alone
+    (a box lying inside the car's, overlapping it too little to be its box)."""
+    car = obj(1, 200, 200)  # box (170, 160)-(230, 200)
+
+    def scene(t: float) -> Scene:
+        if t < 8:
+            return frame(car)
+        return frame(obj(2, 200, 172, height=12, width=40, colour=SILVER), unseen=(car,))
+
+    events = run(config, timeline(30, scene))
+    assert len([e for e in events if e.phase == "start"]) == 1
 
 
 def test_a_box_too_small_for_its_look_is_matched_by_place(config: VisionConfig) -> None:
@@ -433,3 +448,46 @@ def test_the_second_photo_must_show_the_object_of_the_first(config: VisionConfig
     events = run(config, timeline(26, repainted), second_photo_after_s=18)  # (what stands there now starts afresh)
     assert [e.phase for e in events] == ["start", "end"]
     assert events[-1].second_photo_same is False and events[-1].second_photo_similarity < 0.6
+
+
+@pytest.mark.parametrize("told_of_the_cut", [True, False])
+def test_a_car_leaving_the_view_keeps_its_stay_by_the_sides_in_view(config: VisionConfig, told_of_the_cut: bool) -> None:
+    """A flying drone, in the rules' reference pixels: the parked car stands still while the frame's bottom edge
+    climbs over it, so its box is the part still in view. Its top and sides still place it; its bottom is cut."""
+    rules = Rules(config, dwell_s=4)
+    events: list[ViolationEvent] = []
+    for index in range(12):
+        t = index * STEP_S
+        bottom = min(200.0, 200 - 5 * (index - 4))  # from t 2.5 s the edge climbs 5 px a frame
+        scene = frame(obj(1, 200, bottom, height=bottom - 160))  # the car's top stays at y 160
+        cut = np.array([[False, False, False, bottom < 200]]) if told_of_the_cut else None
+        events += rules.update(scene, t, cut)
+    starts = [e for e in events if e.phase == "start"]
+    if told_of_the_cut:
+        assert len(starts) == 1 and starts[0].dwell_s >= 4
+        assert starts[0].ground_point_px == (200.0, 200.0)  # where it stands, not where the view ends
+    else:
+        assert starts == []  # its bottom-centre ran off the stay's point: the stay broke
+
+
+def test_restoring_a_cut_side_takes_the_known_size_placed_by_the_sides_in_view() -> None:
+    known = np.array([100.0, 100.0, 160.0, 140.0])
+    boxes = np.array([[103.0, 120.0, 163.0, 135.0], [100.0, 90.0, 160.0, 130.0], [150.0, 100.0, 160.0, 140.0]])
+    cut = np.array([[False, False, False, True], [False, True, False, False], [True, False, False, False]])
+    restored = restore_cut_sides(boxes, cut, known)
+    # cut at the bottom: placed by its top and sides (moved 3 px right, 20 px down); never short of the edge
+    assert restored[0].tolist() == [103.0, 120.0, 163.0, 160.0]
+    # cut at the top (the edge is at y 90: the object reaches at least there): the known top moved with the bottom
+    assert restored[1].tolist() == [100.0, 90.0, 160.0, 130.0]
+    # cut on the left: placed by its right side
+    assert restored[2].tolist() == [100.0, 100.0, 160.0, 140.0]
+
+
+def test_a_zone_dwell_shorter_than_min_still_s_is_enough_to_count(config: VisionConfig) -> None:
+    """Stills 0.2 s apart (a drone's): a zone's 0.6 s dwell, shorter than min_still_s, is the stay's test."""
+    assert config.dwell.min_still_s == 1.0
+    rules = Rules(config, dwell_s=0.6)
+    starts = [e for i in range(10) for e in rules.update(frame(obj(1, 200, 200)), round(i * 0.2, 1))
+              if e.phase == "start"]
+    # present from 0.2 s (two frames in the zone); still for 0.6 s at 0.8 s, not after min_still_s at 1.2 s
+    assert len(starts) == 1 and starts[0].last_seen_s == 0.8
