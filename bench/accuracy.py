@@ -23,11 +23,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from config.vision import TilesConfig, ZoneConfig
+from tests.requirements import SHARED_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 GROUNDTRUTH_DIR = REPO / "bench" / "groundtruth"
 MIN_IOU = 0.3
 GROUND_POINT_TOLERANCE = 0.25  # of the true box's height
+REPO_MODELS = "vision/models/"  # a ground truth's model under this folder is the repository's, not ../shared's
 DWELL_MARGIN_S = 1.0  # a stay this close to the dwell may or may not qualify: neither expected nor wrong
 
 Box = tuple[float, float, float, float]
@@ -72,7 +74,10 @@ class GroundTruth(_Strict):
     clip: str = Field(description="the clip's name, also the pipeline's source id")
     media: str = Field(description="video file or folder of stills, relative to ../shared")
     made: str = Field(description="how this ground truth was made")
-    model: str = Field("models/yolo11n_int8_openvino_model", description="detector model, relative to ../shared")
+    model: str = Field(
+        "models/yolo11n_int8_openvino_model",
+        description="detector model, relative to ../shared; one under vision/models/ is the repository's (trained here)",
+    )
     stabilize: bool = Field(False, description="a moving camera: the pipeline follows its ego-motion")
     moving_traffic: bool = Field(description="vehicles move through the view: its carriageway zones are hard negatives")
     times: str | None = Field(None, description="stills: CSV `image,time` (relative to this file)")
@@ -91,7 +96,7 @@ class GroundTruth(_Strict):
         True, description="false: `violations` are some of the clip's, not all; an event matching none is unjudged, "
         "not a false positive"
     )
-    vending_only: bool = Field(False, description="only vending is to be judged here (its ground truth: issue 15)")
+    vending_only: bool = Field(False, description="only vending is judged here: no vehicle in view")
 
     @model_validator(mode="after")
     def violations_name_zones(self) -> "GroundTruth":
@@ -108,6 +113,11 @@ class GroundTruth(_Strict):
         """The zones of `zones_file` and `zones`: those whose violations are scored."""
         from_file = yaml.safe_load((REPO / self.zones_file).read_text(encoding="utf-8"))["zones"] if self.zones_file else []
         return [*from_file, *self.zones]
+
+    @property
+    def model_path(self) -> Path:
+        """The model's path: the repository's for one the project trained (vision/models/...), else ../shared's."""
+        return REPO / self.model if self.model.startswith(REPO_MODELS) else SHARED_DIR / self.model
 
     @property
     def is_stills(self) -> bool:

@@ -76,7 +76,7 @@ class Setting:
 
 def shipped_config(truth: GroundTruth) -> VisionConfig:
     """config/vision.yaml with the clip's model and input shape."""
-    detector = {"model": str(SHARED_DIR / truth.model), "runtime": "auto", "openvino": {"input_shape": truth.input_shape}}
+    detector = {"model": str(truth.model_path), "runtime": "auto", "openvino": {"input_shape": truth.input_shape}}
     if truth.tiles is not None:
         detector["tiles"] = truth.tiles.model_dump()
     return load_vision_config(overrides={"detector": detector})
@@ -96,8 +96,13 @@ class DetectionCache:
 
     def __init__(self, truth: GroundTruth, config: VisionConfig, folder: Path = CACHE_DIR) -> None:
         detector = config.detector
-        key = f"{truth.model}|{truth.input_shape}|{detector.conf}|{detector.iou}|{detector.agnostic_nms}|" \
-              f"{sorted(detector.class_map.items())}|{truth.media}" + (f"|{detector.tiles}" if detector.tiles.enabled else "")
+        # the model's files (size and time) too: a model retrained in place is another model
+        model = truth.model_path
+        files = sorted(model.rglob("*")) if model.is_dir() else [model]
+        stamp = [(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]
+        key = f"{truth.model}|{stamp}|{truth.input_shape}|{detector.conf}|{detector.iou}|{detector.agnostic_nms}|" \
+              f"{sorted(detector.class_map.items())}|{sorted(detector.class_conf.items())}|{truth.media}" + \
+              (f"|{detector.tiles}" if detector.tiles.enabled else "")
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
         self.path = folder / f"{truth.clip}-{digest}.pkl"
         self.config = config

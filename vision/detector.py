@@ -48,7 +48,7 @@ class Detector:
 
     def detect(self, image: np.ndarray) -> Detections:
         """Boxes of the mapped classes in one BGR image."""
-        return Detections.from_ultralytics(self._predict(image), self.config.class_map)
+        return Detections.from_ultralytics(self._predict(image), self.config.class_map, self.config.class_conf)
 
     def detect_many(self, images: list[np.ndarray]) -> list[Detections]:
         """Each image's Detections, one after another (the openvino runtime runs several side by side)."""

@@ -1,4 +1,10 @@
-"""The dwell rules: a vehicle parked in a no_parking zone, a person vending in a no_vending zone.
+"""The dwell rules: a vehicle parked in a no_parking zone, a stall standing in a no_vending zone.
+
+Street vending is a stall held still: a stall-like object (a parasol, a table of goods, a cart, a `stall` or
+`vendor` class of a custom model: the kinds `stall` and `vendor`, config/vision.yaml detector.class_map) stays
+in the zone for its dwell, with or without a person beside it. People are never watched by the vending rule: a
+person standing alone, or by a chair, a bench or a bag, is not vending. A weak stall sign is no sign at all:
+detector.class_conf keeps a box of each such class only from its measured floor.
 
 A stay is one physical object of one kind held still at one point of one zone, keyed by place,
 look and kind, not by track id. Each frame, the zone's present objects of that kind are matched
@@ -36,7 +42,6 @@ from vision.events import Phase, ViolationEvent, make_event_id
 from vision.zones import WATCHED_KINDS, Zone
 
 RULE_OF_ZONE_KIND: dict[str, Rule] = {"no_parking": "illegal_parking", "no_vending": "street_vending"}
-VENDING_SIGNAL_KINDS = ("vending_signal", "vendor")
 EARTH_RADIUS_M = 6_371_000.0
 
 # (K,) detection rows -> (K, D) looks of those detections in this frame's image.
@@ -66,7 +71,6 @@ class Stay:
     uncovered_since_s: float | None = None  # unseen with nothing in front of it since then
     unseen_frames: int = 0  # analysed frames in a row without a sighting
     sightings: int = 1
-    vending_signal_seen: bool = False
     event_started: bool = False
     first_photo_look: np.ndarray | None = None  # the reference look when the first photo was taken
     first_photo_box: np.ndarray | None = None
@@ -184,9 +188,6 @@ class DwellRules:
         """`present`: (zones, N) from ZonePresence for these detections; `describe`: the looks of detection rows;
         `cut`: (N, 4) the sides (left, top, right, bottom) of each box that the frame's edge cuts."""
         cut = np.zeros((len(detections), 4), bool) if cut is None else cut
-        confident = detections.confidence >= self.config.vending_signal_conf
-        is_signal = np.isin(detections.kind, VENDING_SIGNAL_KINDS) & confident
-        signal_centres = detections[is_signal].xywh[:, :2]
         looks = _LookCache(describe, self.appearance.size)
         events = self._expire_dormant(timestamp_s)
         seen: set[str] = set()
@@ -197,7 +198,7 @@ class DwellRules:
             # Any box of the kind may continue a stay (a track the tracker lost and restarted is not yet present);
             # only a present one opens a stay.
             rows, opening = np.flatnonzero(watched), present[row][watched]
-            seen.update(self._match(zone, detections, rows, opening, cut[rows], signal_centres, looks, timestamp_s))
+            seen.update(self._match(zone, detections, rows, opening, cut[rows], looks, timestamp_s))
         unseen = [stay for stay in self.stays if stay.stay_id not in seen]
         covered = covered_share(np.array([s.box_xyxy for s in unseen]).reshape(-1, 4), detections.xyxy)
         for stay, share in zip(unseen, covered):
@@ -282,13 +283,12 @@ class DwellRules:
 
     def _match(
         self, zone: Zone, detections: Detections, rows: np.ndarray, opening: np.ndarray, cut: np.ndarray,
-        signal_centres: np.ndarray, looks: "_LookCache", timestamp_s: float,
+        looks: "_LookCache", timestamp_s: float,
     ) -> set[str]:  # fmt: skip
         """Attach the candidate rows to this zone's stays, open stays for the rest of those that may (`opening`:
         present in the zone; `cut`: their sides the frame's edge cuts); the ids of the stays seen."""
         candidates = detections[rows]
         is_cut = cut.any(axis=1)
-        near_signal = self._near_vending_signal(candidates, signal_centres)
         free = np.ones(len(candidates), bool)
         seen: set[str] = set()
         # Oldest stays choose first, so a duplicate born of one jittery box never steals a long stay.
@@ -319,7 +319,6 @@ class DwellRules:
             free[chosen] = False
             seen.add(stay.stay_id)
             self._see(stay, candidates, chosen, int(rows[chosen]), looks, timestamp_s, box=boxes[chosen])
-            stay.vending_signal_seen |= bool(near_signal[chosen])
         # A second box of an object that continued or opened a stay this frame (the detector's duplicate: much the
         # same box, or a part of it) opens nothing; the larger boxes open first.
         taken = list(candidates.xyxy[~free])
@@ -336,7 +335,6 @@ class DwellRules:
                 self._see(stay, candidates, index, row, looks, timestamp_s)
             else:
                 stay = self._open(zone, candidates[np.array([index])], row, timestamp_s)
-            stay.vending_signal_seen |= bool(near_signal[index])
             seen.add(stay.stay_id)
         return seen
 
@@ -353,13 +351,6 @@ class DwellRules:
             timestamp_s=timestamp_s,
             follow=self.config.reference_follow,
         )
-
-    def _near_vending_signal(self, candidates: Detections, signal_centres: np.ndarray) -> np.ndarray:
-        """(N,) bool: a vendor, or a person with a vending signal within vending_radius person-heights."""
-        centres = candidates.xywh[:, :2]
-        distance = np.linalg.norm(centres[:, None, :] - signal_centres[None, :, :], axis=2)
-        near = (distance <= self.config.vending_radius * candidates.heights[:, None]).any(axis=1)
-        return near | (candidates.kind == "vendor")
 
     def _tolerance_px(self, zone: Zone, anchor: np.ndarray, height: float) -> float:
         """The zone's stationary tolerance in pixels at this point: box heights, pixels, or metres on the ground."""
@@ -405,9 +396,7 @@ class DwellRules:
         """Start once the stay qualifies; update when the second photo is due (and shows the same object),
         then every update_every_s."""
         if not stay.event_started:
-            needs_signal = stay.zone.config.kind == "no_vending" and stay.zone.config.requires_vending_signal
-            qualifies = self._counts(stay) and stay.dwell_s >= required_dwell_s(stay.zone)
-            if not qualifies or (needs_signal and not stay.vending_signal_seen):
+            if not (self._counts(stay) and stay.dwell_s >= required_dwell_s(stay.zone)):
                 return []
             reported = self._reported_as(stay, looks)
             if reported is not None:  # the object of a reported stay, whose boxes went astray: not a new violation

@@ -37,6 +37,11 @@ class TrainConfig(StrictModel):
     device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?|\d+)$", description="training device")
     cache: Literal["ram", "disk", False] = Field("ram", description="keep decoded images in RAM, on disk, or not at all")
     flipud: float = Field(0.5, ge=0.0, le=1.0, description="vertical-flip probability (nadir views have no up)")
+    optimizer: Literal["auto", "SGD", "AdamW"] = Field(
+        "auto", description="auto: Ultralytics' choice (AdamW at a tiny learning rate for short runs), or this one "
+        "at lr0",
+    )
+    lr0: float = Field(0.01, gt=0.0, le=1.0, description="initial learning rate (not used by optimizer auto)")
     seed: int = Field(0, ge=0, description="random seed")
 
 
@@ -191,6 +196,8 @@ def train(
             device=cfg.device,
             cache=cfg.cache,
             flipud=cfg.flipud,
+            optimizer=cfg.optimizer,
+            lr0=cfg.lr0,
             seed=cfg.seed,
             project=str(runs / "train"),
             name=name or data.resolve().parent.name,

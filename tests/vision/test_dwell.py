@@ -1,6 +1,7 @@
 """Dwell rules on synthetic scenes (no model): painted boxes, so the look check sees real pixels.
 
-Stays survive id switches, occlusion and class flicker; they never chain different objects.
+Stays survive id switches, occlusion and class flicker; they never chain different objects. The boxes reach
+the rules as a model's would: an Ultralytics Results read with the shipped class map and confidence floors.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -8,6 +9,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import pytest
+import torch
+from ultralytics.engine.results import Results
 
 from config.vision import VisionConfig, ZoneConfig, load_vision_config
 from vision.appearance import Appearance
@@ -17,8 +20,10 @@ from vision.events import ViolationEvent
 from vision.zones import Zone, ZonePresence
 
 STEP_S = 0.5  # 2 analysed frames a second
-CAR, TRUCK, PERSON, UMBRELLA = 2, 7, 0, 25
-KIND_OF_CLASS = {CAR: "vehicle", TRUCK: "vehicle", PERSON: "person", UMBRELLA: "vending_signal", 99: "vendor"}
+CAR, TRUCK, PERSON, BENCH, UMBRELLA, HANDBAG, CHAIR, TABLE, STALL, VENDOR = 2, 7, 0, 13, 25, 26, 56, 60, 80, 99
+CLASS_NAMES = {CAR: "car", TRUCK: "truck", PERSON: "person", BENCH: "bench", UMBRELLA: "umbrella", HANDBAG: "handbag",
+               CHAIR: "chair", TABLE: "dining table", STALL: "stall", VENDOR: "vendor"}  # fmt: skip
+SHIPPED = load_vision_config().detector  # its class_map and class_conf
 LOT = [(0, 0), (400, 0), (400, 300), (0, 300)]
 ROAD_GREY = (90, 90, 90)
 BLUE, RED, WHITE, SILVER = (200, 90, 30), (40, 40, 210), (235, 235, 235), (170, 170, 165)  # BGR
@@ -49,15 +54,9 @@ def frame(*objects: tuple, unseen: tuple = (), overlay: tuple = ()) -> Scene:
         cv2.rectangle(image, (round(x1), round(y1)), (round(x2), round(y1 + (y2 - y1) / 3)), windscreen, -1)
     if not objects:
         return Scene(Detections.empty(), image)
-    track_ids, boxes, class_ids, confidences, _ = zip(*objects)
-    detections = Detections(
-        xyxy=np.array(boxes, np.float32),
-        confidence=np.array(confidences, np.float32),
-        class_id=np.array(class_ids, np.int64),
-        kind=np.array([KIND_OF_CLASS[c] for c in class_ids], "<U16"),
-        track_id=np.array(track_ids, np.int64),
-    )
-    return Scene(detections, image)
+    rows = [(*box, track_id, confidence, class_id) for track_id, box, class_id, confidence, _ in objects]
+    result = Results(image, path="synthetic.jpg", names=CLASS_NAMES, boxes=torch.tensor(rows, dtype=torch.float32))
+    return Scene(Detections.from_ultralytics(result, SHIPPED.class_map, SHIPPED.class_conf), image)
 
 
 @pytest.fixture(scope="module")
@@ -336,26 +335,59 @@ def test_the_stay_ends_after_the_grace_period_not_at_the_end_of_the_footage(
     assert ended_at == 12 + config.dwell.rejoin_s["illegal_parking"] + STEP_S
 
 
-def test_street_vending_needs_a_vending_signal_or_a_vendor(config: VisionConfig) -> None:
-    person = obj(1, 200, 200, class_id=PERSON, height=100, width=40)
-    with_umbrella = run(config, timeline(10, lambda t: frame(person, obj(UNTRACKED, 230, 130, class_id=UMBRELLA))),
-                        kind="no_vending")  # fmt: skip
-    assert [(e.rule, e.category) for e in with_umbrella] == [("street_vending", "0501")] * 3
-    assert [e.phase for e in with_umbrella] == ["start", "update", "end"]
-    far_umbrella = timeline(10, lambda t: frame(person, obj(UNTRACKED, 390, 20, class_id=UMBRELLA, height=10)))
-    assert run(config, far_umbrella, kind="no_vending") == []
-    assert run(config, timeline(10, lambda t: frame(person)), kind="no_vending") == []
-    loitering = run(config, timeline(10, lambda t: frame(person)), kind="no_vending", requires_vending_signal=False)
-    assert len(loitering) == 3
-    vendor = obj(1, 200, 200, class_id=99, height=100, width=40)
-    assert len(run(config, timeline(10, lambda t: frame(vendor)), kind="no_vending")) == 3
+PERSON_AT_THE_STALL = obj(1, 200, 200, class_id=PERSON, height=100, width=40, colour=RED)
+PARASOL = obj(2, 250, 120, class_id=UMBRELLA, height=60, width=110, colour=BLUE)  # bottom edge in the zone
 
 
-def test_a_vehicle_is_not_a_vendor_and_a_person_does_not_park(config: VisionConfig) -> None:
-    person = obj(1, 200, 200, class_id=PERSON, height=100, width=40)
-    assert run(config, timeline(10, lambda t: frame(person))) == []
-    assert run(config, timeline(10, lambda t: frame(obj(1, 200, 200))), kind="no_vending",
-               requires_vending_signal=False) == []  # fmt: skip
+def test_a_parasol_held_still_is_one_vending_event_with_or_without_its_vendor(config: VisionConfig) -> None:
+    alone = run(config, timeline(10, lambda t: frame(PARASOL)), kind="no_vending")
+    assert [(e.rule, e.category, e.phase) for e in alone] == [("street_vending", "0501", p)
+                                                              for p in ("start", "update", "end")]  # fmt: skip
+    assert alone[0].box_xyxy == (195.0, 60.0, 305.0, 120.0)  # the stall's box, not a person's
+    attended = run(config, timeline(10, lambda t: frame(PERSON_AT_THE_STALL, PARASOL)), kind="no_vending")
+    assert len(phases(attended)) == 1 and attended[0].box_xyxy == alone[0].box_xyxy  # the person adds nothing
+    # the vendor leaves for a while: the stall stays
+    coming_and_going = run(config, timeline(10, lambda t: frame(*((PERSON_AT_THE_STALL,) if 3 <= t < 6 else ()),
+                                                                PARASOL)), kind="no_vending")  # fmt: skip
+    assert list(phases(coming_and_going).values()) == [["start", "update", "end"]]
+
+
+@pytest.mark.parametrize("class_id", [STALL, TABLE, VENDOR])
+def test_a_stall_a_table_of_goods_or_a_vendor_held_still_is_vending(config: VisionConfig, class_id: int) -> None:
+    stall = obj(3, 200, 200, class_id=class_id, height=80, width=100, confidence=0.8)
+    assert list(phases(run(config, timeline(10, lambda t: frame(stall)), kind="no_vending")).values()) == [
+        ["start", "update", "end"]]  # fmt: skip
+
+
+def test_a_stall_that_moves_on_is_not_vending(config: VisionConfig) -> None:
+    # a parasol carried along the pavement (a pedestrian's umbrella): never still for the dwell
+    walking = timeline(10, lambda t: frame(obj(2, 60 + 30 * t, 200, class_id=UMBRELLA, height=60, width=80)))
+    assert run(config, walking, kind="no_vending") == []
+
+
+@pytest.mark.parametrize("company", [(), (CHAIR,), (BENCH,), (HANDBAG,), (CHAIR, HANDBAG)],
+                         ids=["alone", "chair", "bench", "bag", "chair_and_bag"])  # fmt: skip
+def test_a_person_standing_alone_or_by_chairs_benches_and_bags_is_not_vending(config: VisionConfig,
+                                                                               company: tuple) -> None:  # fmt: skip
+    things = [obj(UNTRACKED, 150 + 60 * i, 210, class_id=c, height=40, width=40, confidence=0.9, colour=WHITE)
+              for i, c in enumerate(company)]  # fmt: skip
+    assert run(config, timeline(10, lambda t: frame(PERSON_AT_THE_STALL, *things)), kind="no_vending") == []
+
+
+def test_a_stall_sign_under_its_confidence_floor_is_no_stall(config: VisionConfig) -> None:
+    floor = config.detector.class_conf["umbrella"]
+    weak = obj(2, 250, 120, class_id=UMBRELLA, height=60, width=110, confidence=floor - 0.05)  # a table top's 0.2-0.29
+    assert run(config, timeline(10, lambda t: frame(PERSON_AT_THE_STALL, weak)), kind="no_vending") == []
+    sure = obj(2, 250, 120, class_id=UMBRELLA, height=60, width=110, confidence=floor + 0.05)
+    assert len(run(config, timeline(10, lambda t: frame(PERSON_AT_THE_STALL, sure)), kind="no_vending")) == 3
+    weak_stall = obj(3, 200, 200, class_id=STALL, height=80, width=100,
+                     confidence=config.detector.class_conf["stall"] - 0.05)  # fmt: skip
+    assert run(config, timeline(10, lambda t: frame(weak_stall)), kind="no_vending") == []
+
+
+def test_a_vehicle_is_not_a_stall_and_a_stall_does_not_park(config: VisionConfig) -> None:
+    assert run(config, timeline(10, lambda t: frame(PARASOL, PERSON_AT_THE_STALL))) == []
+    assert run(config, timeline(10, lambda t: frame(obj(1, 200, 200))), kind="no_vending") == []
 
 
 def jittering(t: float) -> Scene:
