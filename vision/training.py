@@ -37,6 +37,7 @@ class TrainConfig(StrictModel):
     device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?|\d+)$", description="training device")
     cache: Literal["ram", "disk", False] = Field("ram", description="keep decoded images in RAM, on disk, or not at all")
     flipud: float = Field(0.5, ge=0.0, le=1.0, description="vertical-flip probability (nadir views have no up)")
+    freeze: int | None = Field(None, ge=0, le=100, description="freeze the first N layers (10: the YOLO11 backbone); None: none")
     seed: int = Field(0, ge=0, description="random seed")
 
 
@@ -163,9 +164,14 @@ def train(
     time_hours: float | None = None,
     imgsz: int | None = None,
     batch: int | None = None,
+    freeze: int | None = None,
     resume: bool = False,
 ) -> TrainResult:
-    """Fine-tune `model` on a YOLO data set (or resume the newest run); metrics and plots go to runs."""
+    """Fine-tune `model` on a YOLO data set (or resume the newest run); metrics and plots go to runs.
+
+    A checkpoint that knows some of the data set's classes by name keeps them: Ultralytics moves
+    their class-layer rows to the new ids and rebuilds the class branch at the checkpoint's width.
+    """
     from ultralytics import YOLO
 
     runs = config.runs_path
@@ -191,6 +197,7 @@ def train(
             device=cfg.device,
             cache=cfg.cache,
             flipud=cfg.flipud,
+            freeze=cfg.freeze if freeze is None else freeze,
             seed=cfg.seed,
             project=str(runs / "train"),
             name=name or data.resolve().parent.name,
