@@ -92,3 +92,17 @@ def test_a_chip_without_vendors_gives_no_vending_event(model: Path, tmp_path: Pa
     times = drifting_stills(shared_path(CHIPS) / EMPTY_CHIP, tmp_path / "stills")
     events = run_analyze(tmp_path / "stills", times, tmp_path / "out", tmp_path)
     assert [e for e in events if e["rule"] == "street_vending"] == []
+
+
+def test_the_drone_patrol_example_source_runs_the_committed_model(model: Path) -> None:
+    from config.sources import load_sources
+    from config.vision import load_vision_config, load_zones
+
+    source = load_sources(REPO_ROOT / "config/examples/drone_patrol_sources.yaml").sources[0]
+    assert source.kind == "drone" and source.stabilize
+    assert (REPO_ROOT / source.model).resolve() == model.resolve()
+    zones = load_zones(REPO_ROOT / source.zones, load_vision_config())
+    assert zones.source_id == source.id and {z.kind for z in zones.zones} == {"no_parking", "no_vending"}
+    # every class of the model reaches a rule through the class map
+    class_map = load_vision_config().detector.class_map
+    assert {class_map[name] for name in ("vehicle", "vendor")} == {"vehicle", "vendor"}
