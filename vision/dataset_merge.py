@@ -5,7 +5,8 @@ images were never labelled for. Those images must not teach the model that such 
 background, so a source can be pseudo-labelled by a model that knows the missing class: detections
 at or above `conf` become labels, and detections between `mask_conf` and `conf` (too uncertain to
 call either way) are painted over with the image's mean colour, so they count neither as an object
-nor as background. A merged class a source lacks that no pseudo-labeller covers is an error unless
+nor as background. A labeller whose confidence means little on these images (another domain) labels
+nothing (`conf: None`) and only masks. A merged class a source lacks that no pseudo-labeller covers is an error unless
 the recipe says it was checked (`checked_absent`), with the reason.
 
     recipe = load_merge_recipe(Path("config/datasets/drone_patrol.yaml"))
@@ -33,7 +34,9 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 class PseudoLabelConfig(StrictModel):
     model: str = Field(..., min_length=1, description="checkpoint that labels the missing classes")
     classes: dict[str, str] = Field(..., min_length=1, description="model class -> merged class it labels")
-    conf: float = Field(0.5, gt=0.0, le=1.0, description="detections at or above this become labels")
+    conf: float | None = Field(
+        0.5, gt=0.0, le=1.0, description="detections at or above this become labels (None: none does, all are masked)"
+    )
     mask_conf: float | None = Field(
         0.15, gt=0.0, le=1.0, description="detections from here up to conf are painted over (None: left as they are)"
     )
@@ -44,7 +47,9 @@ class PseudoLabelConfig(StrictModel):
 
     @model_validator(mode="after")
     def _mask_below_conf(self) -> PseudoLabelConfig:
-        if self.mask_conf is not None and self.mask_conf >= self.conf:
+        if self.conf is None and self.mask_conf is None:
+            raise ValueError("conf and mask_conf are both None: the pseudo-labeller would do nothing")
+        if self.mask_conf is not None and self.conf is not None and self.mask_conf >= self.conf:
             raise ValueError("mask_conf must lie below conf")
         return self
 
@@ -170,7 +175,7 @@ def ultralytics_detector(pseudo: PseudoLabelConfig) -> Detect:
     from ultralytics import YOLO
 
     model = YOLO(str(resolve_path(pseudo.model)), task="detect")
-    floor = min(pseudo.conf, pseudo.mask_conf or pseudo.conf)
+    floor = min(c for c in (pseudo.conf, pseudo.mask_conf) if c is not None)
 
     def detect(image: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
         result = model.predict(str(image), imgsz=pseudo.imgsz, conf=floor, verbose=False)[0]
@@ -207,7 +212,7 @@ def decide_pseudo_labels(
             continue
         if iou > pseudo.skip_iou:
             decision.skipped += 1
-        elif conf >= pseudo.conf:
+        elif pseudo.conf is not None and conf >= pseudo.conf:
             decision.labels.append(yolo_line(merged_names.index(target), box, width, height))
         elif pseudo.mask_conf is not None and conf >= pseudo.mask_conf:
             decision.masks.append(box)
@@ -298,9 +303,8 @@ def merge(
             target = target_images / name
             if target.exists() or target.is_symlink():
                 target.unlink()
-            if masks:
-                target = target.with_suffix(".png")  # lossless: the painted boxes stay flat
-                cv2.imwrite(str(target), paint_over(image, masks))
+            if masks:  # a copy under the source's name, so labels, caches and resumed runs find the same files
+                cv2.imwrite(str(target), paint_over(image, masks), [cv2.IMWRITE_JPEG_QUALITY, 95])
                 counts["masked_boxes"] += len(masks)
                 counts["masked_images"] += 1
             else:

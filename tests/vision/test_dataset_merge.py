@@ -91,6 +91,16 @@ def test_decide_labels_confident_masks_uncertain_and_spares_source_labels() -> N
     assert decision.skipped == 1
 
 
+def test_a_labeller_without_conf_labels_nothing_and_masks_every_box() -> None:
+    pseudo = PseudoLabelConfig(model="m.pt", classes={"vehicle": "vehicle"}, conf=None, mask_conf=0.15)
+    boxes = np.array([[0, 0, 10, 10], [20, 20, 30, 30], [40, 40, 50, 50]], float)
+    decision = decide_pseudo_labels(boxes=boxes, confs=np.array([0.99, 0.3, 0.1]), names=["vehicle"] * 3,
+                                    source_boxes=np.zeros((0, 4)), pseudo=pseudo, merged_names=MERGED, width=100, height=100)
+    assert decision.labels == [] and [b.tolist() for b in decision.masks] == [[0, 0, 10, 10], [20, 20, 30, 30]]
+    with pytest.raises(ValueError, match="would do nothing"):
+        PseudoLabelConfig(model="m.pt", classes={"vehicle": "vehicle"}, conf=None, mask_conf=None)
+
+
 def test_paint_over_flattens_the_box_and_leaves_the_rest() -> None:
     image = np.random.default_rng(0).integers(0, 255, (40, 40, 3), dtype=np.uint8)
     out = paint_over(image, [np.array([10.0, 10.0, 20.0, 20.0])], margin=0)
@@ -151,13 +161,13 @@ def test_merge_writes_one_set_with_remapped_and_pseudo_labels(recipe_file: Path,
     assert vehicle_lines == counts["pseudo_labels"]["vehicle"] >= 1  # the car beside the umbrella
     assert counts["labels"] == {"vehicle": vehicle_lines, "vendor": vendor_lines}
 
-    # an uncertain detection is painted over in a PNG copy; the source chip stays as it was
-    masked = [p for p in (out / "val" / "images").iterdir() if p.suffix == ".png"]
+    # an uncertain detection is painted over in a copy under the source's name; the source chip stays as it was
+    masked = [p for p in (out / "val" / "images").iterdir() if not p.is_symlink()]
     assert len(masked) == counts["masked_images"] and counts["masked_boxes"] >= len(masked)
-    for png in masked:
-        assert not png.is_symlink()
-        original = cv2.imread(str(recipe_file.parent / "ven" / "images" / f"{png.stem.removeprefix('vendors__')}.jpg"))
-        assert cv2.imread(str(png)).shape == original.shape and not np.array_equal(cv2.imread(str(png)), original)
+    assert sorted(p.name for p in (out / "val" / "images").iterdir()) == sorted(f"vendors__{c}" for c in VENDOR_CHIPS)
+    for copy in masked:
+        original = cv2.imread(str(recipe_file.parent / "ven" / "images" / copy.name.removeprefix("vendors__")))
+        assert cv2.imread(str(copy)).shape == original.shape and not np.array_equal(cv2.imread(str(copy)), original)
     assert (out / "merge_report.json").is_file()
 
 
