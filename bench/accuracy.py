@@ -22,12 +22,14 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from config.vision import ZoneConfig
+from config.vision import TilesConfig, ZoneConfig
+from tests.requirements import SHARED_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 GROUNDTRUTH_DIR = REPO / "bench" / "groundtruth"
 MIN_IOU = 0.3
 GROUND_POINT_TOLERANCE = 0.25  # of the true box's height
+REPO_MODELS = "vision/models/"  # a ground truth's model under this folder is the repository's, not ../shared's
 DWELL_MARGIN_S = 1.0  # a stay this close to the dwell may or may not qualify: neither expected nor wrong
 
 Box = tuple[float, float, float, float]
@@ -72,12 +74,16 @@ class GroundTruth(_Strict):
     clip: str = Field(description="the clip's name, also the pipeline's source id")
     media: str = Field(description="video file or folder of stills, relative to ../shared")
     made: str = Field(description="how this ground truth was made")
-    model: str = Field("models/yolo11n_int8_openvino_model", description="detector model, relative to ../shared")
+    model: str = Field(
+        "models/yolo11n_int8_openvino_model",
+        description="detector model, relative to ../shared; one under vision/models/ is the repository's (trained here)",
+    )
     stabilize: bool = Field(False, description="a moving camera: the pipeline follows its ego-motion")
     moving_traffic: bool = Field(description="vehicles move through the view: its carriageway zones are hard negatives")
     times: str | None = Field(None, description="stills: CSV `image,time` (relative to this file)")
     seconds_per_still: float | None = Field(None, gt=0, description="stills without a times file: their spacing")
     input_shape: Literal["square", "rect"] = "square"
+    tiles: TilesConfig | None = Field(None, description="tiled detection as the clip's source would set it")
     not_run: str | None = Field(None, description="why the bench does not analyse this clip (a single still, ...)")
     zones_file: str | None = Field(None, description="zones scored: a config/zones file (relative to the repository)")
     zones: list[dict[str, Any]] = Field([], description="zones scored (config/zones format), besides zones_file's")
@@ -90,7 +96,7 @@ class GroundTruth(_Strict):
         True, description="false: `violations` are some of the clip's, not all; an event matching none is unjudged, "
         "not a false positive"
     )
-    vending_only: bool = Field(False, description="only vending is to be judged here (its ground truth: issue 15)")
+    vending_only: bool = Field(False, description="only vending is judged here: no vehicle in view")
 
     @model_validator(mode="after")
     def violations_name_zones(self) -> "GroundTruth":
@@ -107,6 +113,11 @@ class GroundTruth(_Strict):
         """The zones of `zones_file` and `zones`: those whose violations are scored."""
         from_file = yaml.safe_load((REPO / self.zones_file).read_text(encoding="utf-8"))["zones"] if self.zones_file else []
         return [*from_file, *self.zones]
+
+    @property
+    def model_path(self) -> Path:
+        """The model's path: the repository's for one the project trained (vision/models/...), else ../shared's."""
+        return REPO / self.model if self.model.startswith(REPO_MODELS) else SHARED_DIR / self.model
 
     @property
     def is_stills(self) -> bool:
@@ -156,6 +167,7 @@ class Score:
     not_expected: int = 0  # events for violations shorter than the dwell: neither right nor wrong
     delays_s: list[float] = field(default_factory=list)  # dwell reached -> event, per true positive
     false_positive_events: list[dict[str, Any]] = field(default_factory=list)
+    duplicate_events: list[dict[str, Any]] = field(default_factory=list)  # each with the violation it repeats
     missed: list[str] = field(default_factory=list)
 
     @property
@@ -177,6 +189,7 @@ class Score:
         self.not_expected += other.not_expected
         self.delays_s += other.delays_s
         self.false_positive_events += other.false_positive_events
+        self.duplicate_events += other.duplicate_events
         self.missed += other.missed
 
     def to_dict(self) -> dict[str, Any]:
@@ -238,6 +251,7 @@ def score(
             result.not_expected += 1
         elif violation.id in matched:
             result.duplicates += 1
+            result.duplicate_events.append({**asdict(event), "violation": violation.id})
         else:
             matched.add(violation.id)
             result.true_positives += 1

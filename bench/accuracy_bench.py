@@ -76,9 +76,10 @@ class Setting:
 
 def shipped_config(truth: GroundTruth) -> VisionConfig:
     """config/vision.yaml with the clip's model and input shape."""
-    return load_vision_config(overrides={"detector": {
-        "model": str(SHARED_DIR / truth.model), "runtime": "auto", "openvino": {"input_shape": truth.input_shape},
-    }})
+    detector = {"model": str(truth.model_path), "runtime": "auto", "openvino": {"input_shape": truth.input_shape}}
+    if truth.tiles is not None:
+        detector["tiles"] = truth.tiles.model_dump()
+    return load_vision_config(overrides={"detector": detector})
 
 
 def open_clip(truth: GroundTruth, rate: float | None, truth_path: Path) -> FrameSource:
@@ -95,8 +96,13 @@ class DetectionCache:
 
     def __init__(self, truth: GroundTruth, config: VisionConfig, folder: Path = CACHE_DIR) -> None:
         detector = config.detector
-        key = f"{truth.model}|{truth.input_shape}|{detector.conf}|{detector.iou}|{detector.agnostic_nms}|" \
-              f"{sorted(detector.class_map.items())}|{truth.media}"
+        # the model's files (size and time) too: a model retrained in place is another model
+        model = truth.model_path
+        files = sorted(model.rglob("*")) if model.is_dir() else [model]
+        stamp = [(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]
+        key = f"{truth.model}|{stamp}|{truth.input_shape}|{detector.conf}|{detector.iou}|{detector.agnostic_nms}|" \
+              f"{sorted(detector.class_map.items())}|{sorted(detector.class_conf.items())}|{truth.media}" + \
+              (f"|{detector.tiles}" if detector.tiles.enabled else "")
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
         self.path = folder / f"{truth.clip}-{digest}.pkl"
         self.config = config
@@ -244,7 +250,7 @@ def totals(clips: list[dict[str, Any]], rate: float | None, dwell: Dwell) -> Sco
             if row["dwell"] == dwell and (row["rate"] == rate or row["rate"] is None):
                 total.add(Score(**{k: row[k] for k in (
                     "true_positives", "false_positives", "unjudged", "misses", "duplicates", "not_expected", "delays_s",
-                    "false_positive_events", "missed")}))
+                    "false_positive_events", "duplicate_events", "missed")}))
     return total
 
 

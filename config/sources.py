@@ -6,7 +6,7 @@ import yaml
 from pydantic import Field, model_validator
 
 from config.base import StrictModel, reading_settings_file
-from config.vision import InputShape
+from config.vision import InputShape, TilesConfig
 
 LonLat = tuple[float, float]
 Pixel = tuple[float, float]
@@ -41,6 +41,10 @@ class SourceConfig(StrictModel):
         None, description="openvino runtime: square or rect network input for this source (rect: fewer pixels, for "
         "views of large objects such as street cameras); null = detector.openvino.input_shape"
     )
+    tiles: TilesConfig | None = Field(
+        None, description="tiled detection for this source (small far objects: a drone's oblique view); "
+        "null = detector.tiles"
+    )
     homography: HomographyConfig | None = Field(None, description="fixed camera: pixel → ground mapping")
     telemetry: TelemetryConfig | None = Field(None, description="drone: per-frame position and gimbal")
     stabilize: bool = Field(False, description="a moving camera: follow its ego-motion so parked objects keep still")
@@ -53,6 +57,8 @@ class SourceConfig(StrictModel):
     def one_mapping(self) -> "SourceConfig":
         if self.homography is not None and self.telemetry is not None:
             raise ValueError(f"source {self.id}: a homography or telemetry, not both")
+        if self.tiles is not None and self.tiles.enabled and self.input_shape == "rect":
+            raise ValueError(f"source {self.id}: tiles run square windows; input_shape rect does not apply")
         return self
 
 

@@ -4,27 +4,30 @@ from typing import Literal
 
 import shapely
 import yaml
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from config.base import ConfigFileError, StrictModel, reading_settings_file
 
 VISION_FILE = Path(__file__).resolve().parent / "vision.yaml"
 
-Kind = Literal["vehicle", "person", "vending_signal", "vendor"]
+# stall: a stall-like object (parasol, table of goods, cart, a stall class); vendor: a custom model's vendor
+# (a stall seen from above). Either held still in a no_vending zone is street vending; a person never is.
+Kind = Literal["vehicle", "person", "stall", "vendor"]
 Rule = Literal["illegal_parking", "street_vending"]
 Point = tuple[float, float]
 
 DEFAULT_CLASS_MAP: dict[str, Kind] = {
     **{name: "vehicle" for name in ("car", "truck", "bus", "motorcycle")},
     "person": "person",
-    **{name: "vending_signal" for name in ("umbrella", "dining table", "chair", "bench", "suitcase", "handbag",
-                                           "backpack")},  # fmt: skip
+    "umbrella": "stall",
+    "dining table": "stall",
     # a custom city-management model
     "vehicle": "vehicle",
-    "stall": "vending_signal",
-    "tricycle cart": "vending_signal",
+    "stall": "stall",
+    "tricycle cart": "stall",
     "vendor": "vendor",
 }
+DEFAULT_CLASS_CONF: dict[str, float] = {"umbrella": 0.4, "dining table": 0.4, "stall": 0.5}
 
 
 # The fast path's network input: square (imgsz x imgsz) or rect (the smallest multiple of 32 around the frame).
@@ -66,6 +69,20 @@ class StreamsConfig(StrictModel):
     )
 
 
+class TilesConfig(StrictModel):
+    """Tiled detection (vision/tiles.py): small objects are found in enlarged overlapping windows of the frame."""
+
+    columns: int = Field(1, ge=1, le=8, description="windows across the frame (1 and rows 1: no tiling)")
+    rows: int = Field(1, ge=1, le=8, description="windows down the frame")
+    overlap: float = Field(0.25, ge=0.0, le=0.5, description="share of a window its neighbour also covers")
+    full_frame: bool = Field(True, description="the whole frame runs too (objects larger than the overlap)")
+    merge_iou: float = Field(0.5, gt=0.0, le=1.0, description="boxes of two windows overlapping this much are one")
+
+    @property
+    def enabled(self) -> bool:
+        return self.columns * self.rows > 1
+
+
 class DetectorConfig(StrictModel):
     model: str = Field(
         "yolo11n.pt", min_length=1, description="model path (.pt, ONNX, OpenVINO folder, engine) or Triton URL"
@@ -81,6 +98,19 @@ class DetectorConfig(StrictModel):
     iou: float = Field(0.7, gt=0.0, le=1.0, description="NMS IoU threshold")
     agnostic_nms: bool = Field(True, description="one box per object across classes (car and truck on one car)")
     class_map: dict[str, Kind] = Field(DEFAULT_CLASS_MAP, min_length=1, description="model class name -> kind")
+    class_conf: dict[str, float] = Field(
+        DEFAULT_CLASS_CONF,
+        description="model class name -> lowest confidence a box of it is kept at (over `conf`): a stall sign "
+        "needs more than ByteTrack's weak boxes (a white table top seen as an umbrella at 0.2-0.29)",
+    )
+
+    @model_validator(mode="after")
+    def floors_above_conf(self) -> "DetectorConfig":
+        # (a floor of a class the map leaves out, or the model lacks, keeps nothing out: harmless)
+        if any(not self.conf <= floor <= 1.0 for floor in self.class_conf.values()):
+            raise ValueError(f"class_conf floors must lie in conf ({self.conf}) to 1")
+        return self
+    tiles: TilesConfig = Field(default_factory=TilesConfig, description="tiled detection for small objects")
 
 
 class TrackerConfig(StrictModel):
@@ -91,7 +121,8 @@ class TrackerConfig(StrictModel):
     fuse_score: bool = Field(True, description="weigh IoU by detection confidence when matching")
     lost_track_s: float = Field(10.0, gt=0.0, le=600.0, description="seconds a lost track may come back")
     tracked_kinds: list[Kind] = Field(
-        ["vehicle", "person", "vendor"], min_length=1, description="kinds given track ids"
+        ["vehicle", "person", "stall", "vendor"], min_length=1,
+        description="kinds given track ids (zone presence needs one: an untracked box is never in a zone)"
     )
 
 
@@ -157,12 +188,18 @@ class DwellConfig(StrictModel):
     duplicate_share: float = Field(
         0.8, gt=0.0, le=1.0,
         description="a box lying this share inside the box of an object that continued a stay is a part of it (the "
-        "detector boxed its top too): it opens no stay",
+        "detector boxed its top too): it opens no stay; a stay lying this much inside a reported stay's box (or "
+        "holding it) is that object",
     )
     jitter_px: float = Field(
         6.0, ge=0.0, le=100.0,
         description="pixels a still object's box wanders from frame to frame whatever its size (the detector's "
         "jitter): the least stationary tolerance of any zone",
+    )
+    edge_px: float = Field(
+        2.0, ge=0.0, le=50.0,
+        description="a box side this close to the frame's edge is cut by it: that side is matched to where the stay "
+        "last saw it, and the cut box is judged by place alone",
     )
     rejoin_s: dict[Rule, float] = Field(
         {"illegal_parking": 120.0, "street_vending": 0.0},
@@ -176,12 +213,6 @@ class DwellConfig(StrictModel):
         "seconds (stills lie seconds apart: one missed still is a detector's miss, not a departure)",
     )
     appearance: AppearanceConfig = Field(default_factory=AppearanceConfig, description="the look check of a stay")
-    vending_radius: float = Field(
-        1.5, ge=0.0, le=20.0, description="a vending signal this many person-heights from a person counts as a stall"
-    )
-    vending_signal_conf: float = Field(
-        0.2, ge=0.0, le=1.0, description="lowest confidence of a vending signal (tracking keeps weaker boxes)"
-    )
     update_every_s: float = Field(30.0, gt=0.0, le=3600.0, description="seconds between update events of an open event")
 
     @field_validator("rejoin_s")
@@ -308,7 +339,6 @@ class ZoneConfig(StrictModel):
         None, ge=0.0, le=86400.0,
         description="stops shorter than this never count, whatever dwell_s says; a queue lane without it never counts",
     )
-    requires_vending_signal: bool = Field(True, description="no_vending: a person needs a stall sign or vendor nearby")
 
     @field_validator("polygon")
     @classmethod
@@ -347,7 +377,7 @@ def verify_zone_ids_unique(zones: CameraZonesConfig) -> None:
 def verify_zone_kinds_detected(zones: CameraZonesConfig, vision: VisionConfig) -> None:
     """A zone's rule needs the class map to name something that rule watches."""
     kinds = set(vision.detector.class_map.values())
-    watched = {"no_parking": {"vehicle"}, "no_vending": {"person", "vendor"}}
+    watched = {"no_parking": {"vehicle"}, "no_vending": {"stall", "vendor"}}
     for zone in zones.zones:
         if not watched[zone.kind] & kinds:
             raise ValueError(f"zone {zone.id!r} ({zone.kind}) needs a class mapped to {sorted(watched[zone.kind])}")

@@ -105,6 +105,14 @@ def analyze(
     return report, events
 
 
+def tile_grid_argument(text: str) -> dict[str, int]:
+    """`3x3` -> {"columns": 3, "rows": 3}."""
+    columns, sep, rows = text.lower().partition("x")
+    if not sep or not columns.isdigit() or not rows.isdigit():
+        raise argparse.ArgumentTypeError(f"--tiles: expected COLUMNSxROWS such as 3x3, got {text!r}")
+    return {"columns": int(columns), "rows": int(rows)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m vision", description="GridPatrol vision tools",
@@ -127,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
                          help="a moving camera (drone): follow its own motion so parked objects keep still; "
                               "image zones are then in the first frame's pixels")
     command.add_argument(
+        "--tiles", type=tile_grid_argument, metavar="COLUMNSxROWS",
+        help="tiled detection for small far objects, e.g. 3x3 (default: detector.tiles; see config/vision.yaml)",
+    )
+    command.add_argument(
         "--start", type=dt.datetime.fromisoformat,
         help="wall-clock time of the media's first frame, ISO 8601 (without a zone: the bureau's, calendar.timezone); "
              "default: a video's creation_time tag, else captions give media time only",
@@ -138,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         overrides["detector"] = {"model": args.model}
     if args.rate:
         overrides["analysis_fps"] = args.rate
+    if args.tiles:
+        overrides.setdefault("detector", {})["tiles"] = args.tiles
     config = load_vision_config(args.config, overrides) if args.config else load_vision_config(overrides=overrides)
     try:
         report, _events = analyze(

@@ -20,7 +20,7 @@ class Detections:
     xyxy: np.ndarray  # (N, 4) float32 pixels
     confidence: np.ndarray  # (N,) float32
     class_id: np.ndarray  # (N,) int64, the model's class index
-    kind: np.ndarray  # (N,) str: vehicle, person, vending_signal, vendor
+    kind: np.ndarray  # (N,) str: vehicle, person, stall, vendor
     track_id: np.ndarray  # (N,) int64, UNTRACKED until a tracker assigns one
 
     def __post_init__(self) -> None:
@@ -43,15 +43,18 @@ class Detections:
         )
 
     @classmethod
-    def from_ultralytics(cls, result: Any, class_map: Mapping[str, str]) -> Self:
-        """The boxes of an Ultralytics `Results` whose class name is in `class_map`, others dropped."""
+    def from_ultralytics(
+        cls, result: Any, class_map: Mapping[str, str], class_conf: Mapping[str, float] | None = None
+    ) -> Self:
+        """The boxes of an Ultralytics `Results` whose class name is in `class_map` (and whose confidence reaches
+        its class's floor in `class_conf`, if any), others dropped."""
         boxes = result.boxes.cpu().numpy()
         class_id = boxes.cls.astype(np.int64)
         # One lookup table per call, indexed by class id: no per-box Python loop.
         size = max(result.names, default=-1) + 1
         kind_of_class = np.array([class_map.get(result.names.get(i, ""), "") for i in range(size)], "<U16")
         kind = kind_of_class[class_id] if len(class_id) else np.empty(0, "<U16")
-        keep = kind != ""
+        keep = (kind != "") & (boxes.conf >= class_floors(result.names, class_conf or {})[class_id])
         track_id = boxes.id.astype(np.int64) if boxes.id is not None else np.full(len(class_id), UNTRACKED)
         return cls(
             xyxy=boxes.xyxy.astype(np.float32)[keep],
@@ -83,6 +86,12 @@ class Detections:
         """(N, 2) bottom-centre points: where a vehicle or person stands on the ground."""
         return np.stack([(self.xyxy[:, 0] + self.xyxy[:, 2]) / 2, self.xyxy[:, 3]], axis=1)
 
+    def cut_sides(self, height: int, width: int, margin_px: float) -> np.ndarray:
+        """(N, 4) bool: which sides (left, top, right, bottom) of each box lie on the image's edge (the object
+        goes on out of view)."""
+        x1, y1, x2, y2 = self.xyxy.T
+        return np.stack([x1 <= margin_px, y1 <= margin_px, x2 >= width - margin_px, y2 >= height - margin_px], axis=1)
+
     @property
     def heights(self) -> np.ndarray:
         return self.xyxy[:, 3] - self.xyxy[:, 1]
@@ -92,3 +101,9 @@ class Detections:
         """(N, 4) centre x, centre y, width, height."""
         wh = self.xyxy[:, 2:] - self.xyxy[:, :2]
         return np.concatenate([self.xyxy[:, :2] + wh / 2, wh], axis=1)
+
+
+def class_floors(names: Mapping[int, str], class_conf: Mapping[str, float]) -> np.ndarray:
+    """(classes,) the lowest confidence kept for each class id: its class_conf floor, else 0."""
+    size = max(names, default=-1) + 1
+    return np.array([class_conf.get(names.get(i, ""), 0.0) for i in range(size)], np.float32)

@@ -12,6 +12,7 @@ from vision.detections import Detections
 
 if TYPE_CHECKING:
     from vision.fast.detector import OpenVinoDetector
+    from vision.tiles import TiledDetector
 
 REMOTE_PREFIXES = ("http://", "https://", "grpc://")
 
@@ -47,7 +48,7 @@ class Detector:
 
     def detect(self, image: np.ndarray) -> Detections:
         """Boxes of the mapped classes in one BGR image."""
-        return Detections.from_ultralytics(self._predict(image), self.config.class_map)
+        return Detections.from_ultralytics(self._predict(image), self.config.class_map, self.config.class_conf)
 
     def detect_many(self, images: list[np.ndarray]) -> list[Detections]:
         """Each image's Detections, one after another (the openvino runtime runs several side by side)."""
@@ -70,7 +71,15 @@ class Detector:
         )[0]
 
 
-def load_detector(config: DetectorConfig) -> "Detector | OpenVinoDetector":
+def load_detector(config: DetectorConfig) -> "Detector | OpenVinoDetector | TiledDetector":
+    """The detector `config.runtime` asks for, tiled when `config.tiles` says so."""
+    from vision.tiles import TiledDetector
+
+    detector = load_model_detector(config)
+    return TiledDetector(detector, config.tiles) if config.tiles.enabled else detector
+
+
+def load_model_detector(config: DetectorConfig) -> "Detector | OpenVinoDetector":
     """The detector `config.runtime` asks for; auto takes the OpenVINO fast path where the model allows it."""
     from vision.fast.detector import OpenVinoDetector, RuntimeUnavailableError
 

@@ -1,4 +1,10 @@
-"""The dwell rules: a vehicle parked in a no_parking zone, a person vending in a no_vending zone.
+"""The dwell rules: a vehicle parked in a no_parking zone, a stall standing in a no_vending zone.
+
+Street vending is a stall held still: a stall-like object (a parasol, a table of goods, a cart, a `stall` or
+`vendor` class of a custom model: the kinds `stall` and `vendor`, config/vision.yaml detector.class_map) stays
+in the zone for its dwell, with or without a person beside it. People are never watched by the vending rule: a
+person standing alone, or by a chair, a bench or a bag, is not vending. A weak stall sign is no sign at all:
+detector.class_conf keeps a box of each such class only from its measured floor.
 
 A stay is one physical object of one kind held still at one point of one zone, keyed by place,
 look and kind, not by track id. Each frame, the zone's present objects of that kind are matched
@@ -19,7 +25,9 @@ A reported stay whose object has gone waits `rejoin_s` for a box where it stood 
 (the same violation); its end event comes after. Dwell is measured in seconds from frame timestamps.
 The second evidence photo is checked to show the object of the first (the stay's look then and now);
 when it does not, no update is sent and the stay ends. Boxes too small for a look to mean anything
-(`min_look_px`) are judged by place and overlap alone.
+(`min_look_px`) are judged by place and overlap alone, and so are boxes the frame's edge cuts, whose cut sides
+are taken where the stay last saw them (a car leaving a drone's view keeps its ground point).
+A stay that was still for its zone's whole dwell counts even if that is shorter than `min_still_s`.
 """
 import math
 from collections.abc import Callable
@@ -34,7 +42,6 @@ from vision.events import Phase, ViolationEvent, make_event_id
 from vision.zones import WATCHED_KINDS, Zone
 
 RULE_OF_ZONE_KIND: dict[str, Rule] = {"no_parking": "illegal_parking", "no_vending": "street_vending"}
-VENDING_SIGNAL_KINDS = ("vending_signal", "vendor")
 EARTH_RADIUS_M = 6_371_000.0
 
 # (K,) detection rows -> (K, D) looks of those detections in this frame's image.
@@ -64,7 +71,6 @@ class Stay:
     uncovered_since_s: float | None = None  # unseen with nothing in front of it since then
     unseen_frames: int = 0  # analysed frames in a row without a sighting
     sightings: int = 1
-    vending_signal_seen: bool = False
     event_started: bool = False
     first_photo_look: np.ndarray | None = None  # the reference look when the first photo was taken
     first_photo_box: np.ndarray | None = None
@@ -116,6 +122,21 @@ def covered_share(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
     return intersection.max(axis=1) / areas
 
 
+def restore_cut_sides(boxes: np.ndarray, cut: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """(N, 4) boxes with their cut sides (N, 4 bool: left, top, right, bottom) restored from the known box: its
+    size, placed by the sides in view (a box cut at the bottom keeps its top), never short of the frame's edge."""
+    left, top, right, bottom = cut.T
+    offset = boxes - known  # per side
+    centre_dx = (offset[:, 0] + offset[:, 2]) / 2
+    dx = np.where(left == right, np.where(left, 0.0, centre_dx), np.where(left, offset[:, 2], offset[:, 0]))
+    dy = np.where(~bottom, offset[:, 3], np.where(~top, offset[:, 1], 0.0))
+    placed = known + np.stack([dx, dy, dx, dy], axis=1)  # the known box moved with the sides in view
+    restored = boxes.copy()
+    restored[:, :2] = np.where(cut[:, :2], np.minimum(boxes[:, :2], placed[:, :2]), boxes[:, :2])
+    restored[:, 2:] = np.where(cut[:, 2:], np.maximum(boxes[:, 2:], placed[:, 2:]), boxes[:, 2:])
+    return restored
+
+
 def ground_distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Metres between two (lon, lat) points a few metres apart (equirectangular)."""
     east = math.radians(b[0] - a[0]) * math.cos(math.radians((a[1] + b[1]) / 2))
@@ -161,12 +182,12 @@ class DwellRules:
         self._stays_opened = 0
 
     def update(
-        self, detections: Detections, present: np.ndarray, timestamp_s: float, describe: Describe
+        self, detections: Detections, present: np.ndarray, timestamp_s: float, describe: Describe,
+        cut: np.ndarray | None = None,
     ) -> list[ViolationEvent]:
-        """`present`: (zones, N) from ZonePresence for these detections; `describe`: the looks of detection rows."""
-        confident = detections.confidence >= self.config.vending_signal_conf
-        is_signal = np.isin(detections.kind, VENDING_SIGNAL_KINDS) & confident
-        signal_centres = detections[is_signal].xywh[:, :2]
+        """`present`: (zones, N) from ZonePresence for these detections; `describe`: the looks of detection rows;
+        `cut`: (N, 4) the sides (left, top, right, bottom) of each box that the frame's edge cuts."""
+        cut = np.zeros((len(detections), 4), bool) if cut is None else cut
         looks = _LookCache(describe, self.appearance.size)
         events = self._expire_dormant(timestamp_s)
         seen: set[str] = set()
@@ -177,7 +198,7 @@ class DwellRules:
             # Any box of the kind may continue a stay (a track the tracker lost and restarted is not yet present);
             # only a present one opens a stay.
             rows, opening = np.flatnonzero(watched), present[row][watched]
-            seen.update(self._match(zone, detections, rows, opening, signal_centres, looks, timestamp_s))
+            seen.update(self._match(zone, detections, rows, opening, cut[rows], looks, timestamp_s))
         unseen = [stay for stay in self.stays if stay.stay_id not in seen]
         covered = covered_share(np.array([s.box_xyxy for s in unseen]).reshape(-1, 4), detections.xyxy)
         for stay, share in zip(unseen, covered):
@@ -227,15 +248,21 @@ class DwellRules:
         return None
 
     def _same_object(self, stay: Stay, box: np.ndarray, row: int, looks: "_LookCache", min_iou: float) -> bool:
-        """This box (detection row `row`) overlaps the stay's last box by min_iou and looks like it (when judged)."""
-        if box_iou(box, stay.box_xyxy[None, :])[0] < min_iou:
+        """This box (detection row `row`) overlaps the stay's last box by min_iou, or one of the two lies in the
+        other (duplicate_share: a part of the car, its roof behind the car in front), and looks like it (when
+        judged)."""
+        inside = max(covered_share(box[None, :], stay.box_xyxy[None, :])[0],
+                     covered_share(stay.box_xyxy[None, :], box[None, :])[0])
+        part = inside >= self.config.duplicate_share
+        if box_iou(box, stay.box_xyxy[None, :])[0] < min_iou and not part:
             return False
         judged = stay.look is not None and self.appearance.judges(np.array([box, stay.box_xyxy])).all()
         return not judged or bool(self.appearance.alike(stay.look, looks.of(np.array([row])))[0])
 
     def _counts(self, stay: Stay) -> bool:
-        """Seen still long enough and often enough to be a stay at all."""
-        return stay.dwell_s >= self.config.min_still_s and stay.sightings >= self.config.min_still_frames
+        """Seen still long enough (min_still_s, or the zone's whole dwell if shorter) and often enough to be a stay."""
+        still_s = min(self.config.min_still_s, required_dwell_s(stay.zone))
+        return stay.dwell_s >= still_s and stay.sightings >= self.config.min_still_frames
 
     def _lost(self, stay: Stay, *, hidden: bool, timestamp_s: float) -> bool:
         """An unseen stay: gone when it never counted, or, once unseen in min_unseen_frames analysed frames in a
@@ -255,27 +282,30 @@ class DwellRules:
         return uncovered_since_s is not None and timestamp_s - uncovered_since_s >= self.config.uncovered_grace_s
 
     def _match(
-        self, zone: Zone, detections: Detections, rows: np.ndarray, opening: np.ndarray,
-        signal_centres: np.ndarray, looks: "_LookCache", timestamp_s: float,
+        self, zone: Zone, detections: Detections, rows: np.ndarray, opening: np.ndarray, cut: np.ndarray,
+        looks: "_LookCache", timestamp_s: float,
     ) -> set[str]:  # fmt: skip
         """Attach the candidate rows to this zone's stays, open stays for the rest of those that may (`opening`:
-        present in the zone); the ids of the stays seen."""
+        present in the zone; `cut`: their sides the frame's edge cuts); the ids of the stays seen."""
         candidates = detections[rows]
-        anchors = candidates.anchors
-        near_signal = self._near_vending_signal(candidates, signal_centres)
+        is_cut = cut.any(axis=1)
         free = np.ones(len(candidates), bool)
         seen: set[str] = set()
         # Oldest stays choose first, so a duplicate born of one jittery box never steals a long stay.
         for stay in (s for s in self.stays if s.zone is zone):
+            # A box the frame's edge cuts is the visible part: on its cut sides the stay knows the object better.
+            boxes = restore_cut_sides(candidates.xyxy, cut, stay.box_xyxy)
+            anchors = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]], axis=1)
             distance = np.linalg.norm(anchors - stay.anchor_px, axis=1)
             # Near the stay's point and much the same box: a van passing in front is neither.
-            overlap = box_iou(stay.box_xyxy, candidates.xyxy)
+            overlap = box_iou(stay.box_xyxy, boxes)
             feasible = free & (distance <= stay.tolerance_px) & (overlap >= self.config.match_iou)
             if not feasible.any():
                 continue
             # And it looks the same: another car where this one stood is not this one (looks of these rows only).
-            # (Boxes too small for a look to mean anything are judged by place and overlap alone.)
-            judged = feasible & self.appearance.judges(candidates.xyxy)
+            # (Boxes too small for a look to mean anything, or cut by the frame's edge, are judged by place and
+            # overlap alone: half a car does not look like the whole.)
+            judged = feasible & self.appearance.judges(candidates.xyxy) & ~is_cut
             if stay.look is not None and judged.any() and self.appearance.judges(stay.box_xyxy)[0]:
                 similarity = np.ones(len(candidates))
                 similarity[judged] = self.appearance.similarity(stay.look, looks.of(rows[judged]))
@@ -288,8 +318,7 @@ class DwellRules:
             chosen = int(np.argmin(cost))
             free[chosen] = False
             seen.add(stay.stay_id)
-            self._see(stay, candidates, chosen, int(rows[chosen]), looks, timestamp_s)
-            stay.vending_signal_seen |= bool(near_signal[chosen])
+            self._see(stay, candidates, chosen, int(rows[chosen]), looks, timestamp_s, box=boxes[chosen])
         # A second box of an object that continued or opened a stay this frame (the detector's duplicate: much the
         # same box, or a part of it) opens nothing; the larger boxes open first.
         taken = list(candidates.xyxy[~free])
@@ -306,29 +335,22 @@ class DwellRules:
                 self._see(stay, candidates, index, row, looks, timestamp_s)
             else:
                 stay = self._open(zone, candidates[np.array([index])], row, timestamp_s)
-            stay.vending_signal_seen |= bool(near_signal[index])
             seen.add(stay.stay_id)
         return seen
 
     def _see(
-        self, stay: Stay, candidates: Detections, index: int, row: int, looks: "_LookCache", timestamp_s: float
+        self, stay: Stay, candidates: Detections, index: int, row: int, looks: "_LookCache", timestamp_s: float,
+        box: np.ndarray | None = None,
     ) -> None:
         stay.see(
             row=row,
-            box_xyxy=candidates.xyxy[index],
+            box_xyxy=candidates.xyxy[index] if box is None else box,
             confidence=float(candidates.confidence[index]),
             track_id=int(candidates.track_id[index]),
             look=looks.of(np.array([row]))[0],
             timestamp_s=timestamp_s,
             follow=self.config.reference_follow,
         )
-
-    def _near_vending_signal(self, candidates: Detections, signal_centres: np.ndarray) -> np.ndarray:
-        """(N,) bool: a vendor, or a person with a vending signal within vending_radius person-heights."""
-        centres = candidates.xywh[:, :2]
-        distance = np.linalg.norm(centres[:, None, :] - signal_centres[None, :, :], axis=2)
-        near = (distance <= self.config.vending_radius * candidates.heights[:, None]).any(axis=1)
-        return near | (candidates.kind == "vendor")
 
     def _tolerance_px(self, zone: Zone, anchor: np.ndarray, height: float) -> float:
         """The zone's stationary tolerance in pixels at this point: box heights, pixels, or metres on the ground."""
@@ -374,9 +396,7 @@ class DwellRules:
         """Start once the stay qualifies; update when the second photo is due (and shows the same object),
         then every update_every_s."""
         if not stay.event_started:
-            needs_signal = stay.zone.config.kind == "no_vending" and stay.zone.config.requires_vending_signal
-            qualifies = self._counts(stay) and stay.dwell_s >= required_dwell_s(stay.zone)
-            if not qualifies or (needs_signal and not stay.vending_signal_seen):
+            if not (self._counts(stay) and stay.dwell_s >= required_dwell_s(stay.zone)):
                 return []
             reported = self._reported_as(stay, looks)
             if reported is not None:  # the object of a reported stay, whose boxes went astray: not a new violation

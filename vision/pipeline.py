@@ -107,6 +107,7 @@ class Pipeline:
             second_photo_after_s=config.evidence.second_photo_after_s,
             locate=self._locate_reference_pixel if locate is not None else None,
         )
+        self.edge_px = config.dwell.edge_px
         self.report = AnalysisReport(source_id=source_id, config=config.report)
         self.gate = gate  # a fixed camera: the model skips frames in which nothing moved
         self._last_image: np.ndarray | None = None
@@ -132,6 +133,7 @@ class Pipeline:
             detections = self.detector.detect(frame.image)
         self._last_detections = detections
         image_xyxy = detections.xyxy  # the tracker keeps the rows: row i is the same box in both frames of pixels
+        cut = detections.cut_sides(*frame.image.shape[:2], self.edge_px)
         if self.motion is not None:
             self.to_reference = self.motion.update(frame.image)
             detections = replace(detections, xyxy=transform_boxes(detections.xyxy, self.to_reference))
@@ -141,7 +143,7 @@ class Pipeline:
         def describe(rows: np.ndarray) -> np.ndarray:
             return self.rules.appearance.describe(frame.image, image_xyxy[rows])
 
-        raw_events = self.rules.update(detections, present, frame.timestamp_s, describe)
+        raw_events = self.rules.update(detections, present, frame.timestamp_s, describe, cut)
         events = [self._complete(event, frame.image) for event in raw_events]
         self._last_image = frame.image
         self.report.frames_analysed += 1
@@ -184,12 +186,16 @@ class Pipeline:
     def _complete(self, event: ViolationEvent, image: np.ndarray) -> ViolationEvent:
         """Add the evidence photo when one is due, and the ground location when the camera can be located."""
         zone = self.zones[event.zone_id]
+        box = np.array([event.box_xyxy], np.float64)
         if self.motion is not None:  # back from the reference frame to this image's pixels
             to_image = invert(self.to_reference)
-            box = transform_boxes(np.array([event.box_xyxy], np.float64), to_image)[0]
-            x1, y1, x2, y2 = (float(v) for v in box)
-            event = replace(event, box_xyxy=(x1, y1, x2, y2), ground_point_px=((x1 + x2) / 2, y2))
+            box = transform_boxes(box, to_image)
             zone = zone.moved(to_image)
+        # The part in view (a stay's box cut by the frame's edge reaches out to where the object was last seen).
+        height, width = image.shape[:2]
+        x1, y1, x2, y2 = (float(v) for v in np.clip(box[0], 0, [width, height, width, height]))
+        if (x1, y1, x2, y2) != event.box_xyxy:
+            event = replace(event, box_xyxy=(x1, y1, x2, y2), ground_point_px=((x1 + x2) / 2, y2))
         if self.locate is not None:  # before the photo: its caption gives the place
             event = replace(event, location=self.locate(event.ground_point_px))
         if self.evidence is not None:

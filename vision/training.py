@@ -38,6 +38,11 @@ class TrainConfig(StrictModel):
     cache: Literal["ram", "disk", False] = Field("ram", description="keep decoded images in RAM, on disk, or not at all")
     flipud: float = Field(0.5, ge=0.0, le=1.0, description="vertical-flip probability (nadir views have no up)")
     freeze: int | None = Field(None, ge=0, le=100, description="freeze the first N layers (10: the YOLO11 backbone); None: none")
+    optimizer: Literal["auto", "SGD", "AdamW"] = Field(
+        "auto", description="auto: Ultralytics' choice (AdamW at a tiny learning rate for short runs), or this one "
+        "at lr0",
+    )
+    lr0: float = Field(0.01, gt=0.0, le=1.0, description="initial learning rate (not used by optimizer auto)")
     seed: int = Field(0, ge=0, description="random seed")
 
 
@@ -198,6 +203,8 @@ def train(
             cache=cfg.cache,
             flipud=cfg.flipud,
             freeze=cfg.freeze if freeze is None else freeze,
+            optimizer=cfg.optimizer,
+            lr0=cfg.lr0,
             seed=cfg.seed,
             project=str(runs / "train"),
             name=name or data.resolve().parent.name,

@@ -11,13 +11,14 @@ from zoneinfo import ZoneInfo
 
 from config.base import ConfigFileError
 from config.sources import SourceConfig
-from config.vision import VisionConfig, ZoneConfig, load_zones
+from config.vision import TilesConfig, VisionConfig, ZoneConfig, load_zones
 from vision.detections import Detections
-from vision.detector import Detector, load_detector
+from vision.detector import Detector, load_model_detector
 from vision.drone import TelemetryMapper
 from vision.events import ViolationEvent
 from vision.evidence import CaptionContext, CellOf, EvidenceWriter
 from vision.fast.detector import OpenVinoDetector
+from vision.tiles import TiledDetector
 from vision.feeds import Captured, FeedItem, SourceEnded, SourceFailed, SourceFeed
 from vision.gate import MotionGate
 from vision.geo import Homography
@@ -110,13 +111,14 @@ class VisionWorker:
             raise
         self.rechecks: queue.SimpleQueue[str] = queue.SimpleQueue()
 
-    def _detector(self, model: str | None) -> Detector | OpenVinoDetector:
-        """Models are loaded once and shared by the sources that name them."""
+    def _detector(self, model: str | None, tiles: TilesConfig | None) -> Detector | OpenVinoDetector | TiledDetector:
+        """Models are loaded once and shared by the sources that name them; a tiled source wraps its model."""
         path = model or self.vision.detector.model
         if path not in self.detectors:
             config = self.vision.detector.model_copy(update={"model": path})
-            self.detectors[path] = load_detector(config)
-        return self.detectors[path]
+            self.detectors[path] = load_model_detector(config)
+        tiles = tiles or self.vision.detector.tiles
+        return TiledDetector(self.detectors[path], tiles) if tiles.enabled else self.detectors[path]
 
     def _plates(self, source_id: str) -> PlateEvidence | None:
         if self.plate_reader is None:
@@ -128,7 +130,7 @@ class VisionWorker:
         if zones_config.source_id != config.id:
             raise ConfigFileError(config.zones, f"is for source '{zones_config.source_id}', not '{config.id}'")
         locate = ground_mapper(config)
-        detector = self._detector(config.model)
+        detector = self._detector(config.model, config.tiles)
         if config.input_shape == "rect" and not isinstance(detector, OpenVinoDetector):
             raise ValueError(f"source {config.id}: input_shape rect needs the openvino runtime (an OpenVINO IR "
                              f"on the CPU); its model runs on {type(detector).__name__}")

@@ -9,7 +9,7 @@ from config.vision import PresenceConfig, ZoneConfig
 from vision.detections import UNTRACKED, Detections
 
 # The kinds each zone kind watches.
-WATCHED_KINDS = {"no_parking": ("vehicle",), "no_vending": ("person", "vendor")}
+WATCHED_KINDS = {"no_parking": ("vehicle",), "no_vending": ("stall", "vendor")}
 
 
 @dataclass(frozen=True)

@@ -48,3 +48,22 @@ def test_moving_motorway_traffic_gives_no_event_and_no_false_positive(tmp_path: 
     assert result["accuracy"] == []  # no zone where parking is scored: only the carriageway
     [sweep] = result["hard_negative"]
     assert (sweep["rate"], sweep["dwell"], sweep["events"]) == (2.0, 3.0, 0)
+
+
+def test_vending_clips_score_the_stall_and_no_person(tmp_path: Path) -> None:
+    # The stall stills with the repository's street-stall model (named in their ground truth): the stall
+    # stands from the first still; with a 3 s dwell it is due within the first stills.
+    path = GROUNDTRUTH_DIR / "danang_pavement_stall_stills.yaml"
+    truth = load_groundtruth(path)
+    assert truth.model_path.is_dir(), "the ground truth names the committed model"
+    result = evaluate_clip(truth, path, plan=quick_plan(tmp_path, until_s=60.0), log=lambda _line: None)
+    [row] = result["accuracy"]
+    assert (row["true_positives"], row["false_positives"], row["misses"], row["duplicates"]) == (1, 0, 0, 0)
+    [sweep] = result["hard_negative"]
+    assert sweep["events"] == 0, sweep["event_list"]
+    # People standing still at a table for 5-23 s each: no vending event, none to find.
+    path = GROUNDTRUTH_DIR / "people_one_by_one.yaml"
+    truth = load_groundtruth(path)
+    result = evaluate_clip(truth, path, plan=quick_plan(tmp_path, until_s=45.0), log=lambda _line: None)
+    [row] = result["accuracy"]
+    assert (row["true_positives"], row["false_positives"], row["misses"]) == (0, 0, 0)

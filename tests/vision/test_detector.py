@@ -23,7 +23,7 @@ def test_a_bare_model_name_offline_fails_naming_it() -> None:
 
 @pytest.mark.model
 def test_a_class_map_naming_none_of_the_models_classes_is_refused(vision_config: VisionConfig) -> None:
-    config = vision_config.detector.model_copy(update={"class_map": {"stall": "vending_signal"}})
+    config = vision_config.detector.model_copy(update={"class_map": {"stall": "stall"}})
     with pytest.raises(ModelUnavailableError, match="none of the classes"):
         Detector(config)
 
@@ -42,7 +42,7 @@ def test_the_parked_car_is_one_vehicle_box(detector: Detector) -> None:
     assert len(vehicles) == 1  # agnostic NMS: car and truck boxes on one car leave one
     x, y = vehicles.anchors[0]
     assert 295 <= x <= 315 and 200 <= y <= 212
-    assert set(detections.kind.tolist()) <= {"vehicle", "person", "vending_signal", "vendor"}
+    assert set(detections.kind.tolist()) <= {"vehicle", "person", "stall", "vendor"}
 
 
 @pytest.mark.model

@@ -1,6 +1,7 @@
 """Dwell rules on synthetic scenes (no model): painted boxes, so the look check sees real pixels.
 
-Stays survive id switches, occlusion and class flicker; they never chain different objects.
+Stays survive id switches, occlusion and class flicker; they never chain different objects. The boxes reach
+the rules as a model's would: an Ultralytics Results read with the shipped class map and confidence floors.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -8,17 +9,21 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import pytest
+import torch
+from ultralytics.engine.results import Results
 
 from config.vision import VisionConfig, ZoneConfig, load_vision_config
 from vision.appearance import Appearance
 from vision.detections import UNTRACKED, Detections
-from vision.dwell import DwellRules, Locate
+from vision.dwell import DwellRules, Locate, restore_cut_sides
 from vision.events import ViolationEvent
 from vision.zones import Zone, ZonePresence
 
 STEP_S = 0.5  # 2 analysed frames a second
-CAR, TRUCK, PERSON, UMBRELLA = 2, 7, 0, 25
-KIND_OF_CLASS = {CAR: "vehicle", TRUCK: "vehicle", PERSON: "person", UMBRELLA: "vending_signal", 99: "vendor"}
+CAR, TRUCK, PERSON, BENCH, UMBRELLA, HANDBAG, CHAIR, TABLE, STALL, VENDOR = 2, 7, 0, 13, 25, 26, 56, 60, 80, 99
+CLASS_NAMES = {CAR: "car", TRUCK: "truck", PERSON: "person", BENCH: "bench", UMBRELLA: "umbrella", HANDBAG: "handbag",
+               CHAIR: "chair", TABLE: "dining table", STALL: "stall", VENDOR: "vendor"}  # fmt: skip
+SHIPPED = load_vision_config().detector  # its class_map and class_conf
 LOT = [(0, 0), (400, 0), (400, 300), (0, 300)]
 ROAD_GREY = (90, 90, 90)
 BLUE, RED, WHITE, SILVER = (200, 90, 30), (40, 40, 210), (235, 235, 235), (170, 170, 165)  # BGR
@@ -49,15 +54,9 @@ def frame(*objects: tuple, unseen: tuple = (), overlay: tuple = ()) -> Scene:
         cv2.rectangle(image, (round(x1), round(y1)), (round(x2), round(y1 + (y2 - y1) / 3)), windscreen, -1)
     if not objects:
         return Scene(Detections.empty(), image)
-    track_ids, boxes, class_ids, confidences, _ = zip(*objects)
-    detections = Detections(
-        xyxy=np.array(boxes, np.float32),
-        confidence=np.array(confidences, np.float32),
-        class_id=np.array(class_ids, np.int64),
-        kind=np.array([KIND_OF_CLASS[c] for c in class_ids], "<U16"),
-        track_id=np.array(track_ids, np.int64),
-    )
-    return Scene(detections, image)
+    rows = [(*box, track_id, confidence, class_id) for track_id, box, class_id, confidence, _ in objects]
+    result = Results(image, path="synthetic.jpg", names=CLASS_NAMES, boxes=torch.tensor(rows, dtype=torch.float32))
+    return Scene(Detections.from_ultralytics(result, SHIPPED.class_map, SHIPPED.class_conf), image)
 
 
 @pytest.fixture(scope="module")
@@ -79,11 +78,12 @@ class Rules:
                                 locate=locate)  # fmt: skip
         self.appearance = Appearance(config.dwell.appearance)
 
-    def update(self, scene: Scene, timestamp_s: float) -> list[ViolationEvent]:
+    def update(self, scene: Scene, timestamp_s: float, cut: np.ndarray | None = None) -> list[ViolationEvent]:
         detections = scene.detections
         present = self.presence.update(detections, timestamp_s)
         return self.rules.update(detections, present, timestamp_s,
-                                 lambda rows: self.appearance.describe(scene.image, detections.xyxy[rows]))  # fmt: skip
+                                 lambda rows: self.appearance.describe(scene.image, detections.xyxy[rows]),
+                                 cut)  # fmt: skip
 
 
 def run(config: VisionConfig, frames: list[Scene], **zone: object) -> list[ViolationEvent]:
@@ -205,6 +205,20 @@ def test_a_duplicate_box_of_a_reported_car_opens_no_second_event(config: VisionC
     assert list(phases(run(config, timeline(20, scene))).values()) == [["start", "update", "end"]]
 
 
+def test_a_part_of_a_reported_car_boxed_alone_later_is_not_a_second_violation(config: VisionConfig) -> None:
+    """A car parked behind another shows only its roof: the detector boxes the whole car, then the roof alone
+    (a box lying inside the car's, overlapping it too little to be its box)."""
+    car = obj(1, 200, 200)  # box (170, 160)-(230, 200)
+
+    def scene(t: float) -> Scene:
+        if t < 8:
+            return frame(car)
+        return frame(obj(2, 200, 172, height=12, width=40, colour=SILVER), unseen=(car,))
+
+    events = run(config, timeline(30, scene))
+    assert len([e for e in events if e.phase == "start"]) == 1
+
+
 def test_a_box_too_small_for_its_look_is_matched_by_place(config: VisionConfig) -> None:
     # A car far down the street, 20x16 px: its histogram is noise, so the look decides nothing there (a colour
     # change keeps the stay) and the second photo's check is recorded as not judged.
@@ -321,26 +335,59 @@ def test_the_stay_ends_after_the_grace_period_not_at_the_end_of_the_footage(
     assert ended_at == 12 + config.dwell.rejoin_s["illegal_parking"] + STEP_S
 
 
-def test_street_vending_needs_a_vending_signal_or_a_vendor(config: VisionConfig) -> None:
-    person = obj(1, 200, 200, class_id=PERSON, height=100, width=40)
-    with_umbrella = run(config, timeline(10, lambda t: frame(person, obj(UNTRACKED, 230, 130, class_id=UMBRELLA))),
-                        kind="no_vending")  # fmt: skip
-    assert [(e.rule, e.category) for e in with_umbrella] == [("street_vending", "0501")] * 3
-    assert [e.phase for e in with_umbrella] == ["start", "update", "end"]
-    far_umbrella = timeline(10, lambda t: frame(person, obj(UNTRACKED, 390, 20, class_id=UMBRELLA, height=10)))
-    assert run(config, far_umbrella, kind="no_vending") == []
-    assert run(config, timeline(10, lambda t: frame(person)), kind="no_vending") == []
-    loitering = run(config, timeline(10, lambda t: frame(person)), kind="no_vending", requires_vending_signal=False)
-    assert len(loitering) == 3
-    vendor = obj(1, 200, 200, class_id=99, height=100, width=40)
-    assert len(run(config, timeline(10, lambda t: frame(vendor)), kind="no_vending")) == 3
+PERSON_AT_THE_STALL = obj(1, 200, 200, class_id=PERSON, height=100, width=40, colour=RED)
+PARASOL = obj(2, 250, 120, class_id=UMBRELLA, height=60, width=110, colour=BLUE)  # bottom edge in the zone
 
 
-def test_a_vehicle_is_not_a_vendor_and_a_person_does_not_park(config: VisionConfig) -> None:
-    person = obj(1, 200, 200, class_id=PERSON, height=100, width=40)
-    assert run(config, timeline(10, lambda t: frame(person))) == []
-    assert run(config, timeline(10, lambda t: frame(obj(1, 200, 200))), kind="no_vending",
-               requires_vending_signal=False) == []  # fmt: skip
+def test_a_parasol_held_still_is_one_vending_event_with_or_without_its_vendor(config: VisionConfig) -> None:
+    alone = run(config, timeline(10, lambda t: frame(PARASOL)), kind="no_vending")
+    assert [(e.rule, e.category, e.phase) for e in alone] == [("street_vending", "0501", p)
+                                                              for p in ("start", "update", "end")]  # fmt: skip
+    assert alone[0].box_xyxy == (195.0, 60.0, 305.0, 120.0)  # the stall's box, not a person's
+    attended = run(config, timeline(10, lambda t: frame(PERSON_AT_THE_STALL, PARASOL)), kind="no_vending")
+    assert len(phases(attended)) == 1 and attended[0].box_xyxy == alone[0].box_xyxy  # the person adds nothing
+    # the vendor leaves for a while: the stall stays
+    coming_and_going = run(config, timeline(10, lambda t: frame(*((PERSON_AT_THE_STALL,) if 3 <= t < 6 else ()),
+                                                                PARASOL)), kind="no_vending")  # fmt: skip
+    assert list(phases(coming_and_going).values()) == [["start", "update", "end"]]
+
+
+@pytest.mark.parametrize("class_id", [STALL, TABLE, VENDOR])
+def test_a_stall_a_table_of_goods_or_a_vendor_held_still_is_vending(config: VisionConfig, class_id: int) -> None:
+    stall = obj(3, 200, 200, class_id=class_id, height=80, width=100, confidence=0.8)
+    assert list(phases(run(config, timeline(10, lambda t: frame(stall)), kind="no_vending")).values()) == [
+        ["start", "update", "end"]]  # fmt: skip
+
+
+def test_a_stall_that_moves_on_is_not_vending(config: VisionConfig) -> None:
+    # a parasol carried along the pavement (a pedestrian's umbrella): never still for the dwell
+    walking = timeline(10, lambda t: frame(obj(2, 60 + 30 * t, 200, class_id=UMBRELLA, height=60, width=80)))
+    assert run(config, walking, kind="no_vending") == []
+
+
+@pytest.mark.parametrize("company", [(), (CHAIR,), (BENCH,), (HANDBAG,), (CHAIR, HANDBAG)],
+                         ids=["alone", "chair", "bench", "bag", "chair_and_bag"])  # fmt: skip
+def test_a_person_standing_alone_or_by_chairs_benches_and_bags_is_not_vending(config: VisionConfig,
+                                                                               company: tuple) -> None:  # fmt: skip
+    things = [obj(UNTRACKED, 150 + 60 * i, 210, class_id=c, height=40, width=40, confidence=0.9, colour=WHITE)
+              for i, c in enumerate(company)]  # fmt: skip
+    assert run(config, timeline(10, lambda t: frame(PERSON_AT_THE_STALL, *things)), kind="no_vending") == []
+
+
+def test_a_stall_sign_under_its_confidence_floor_is_no_stall(config: VisionConfig) -> None:
+    floor = config.detector.class_conf["umbrella"]
+    weak = obj(2, 250, 120, class_id=UMBRELLA, height=60, width=110, confidence=floor - 0.05)  # a table top's 0.2-0.29
+    assert run(config, timeline(10, lambda t: frame(PERSON_AT_THE_STALL, weak)), kind="no_vending") == []
+    sure = obj(2, 250, 120, class_id=UMBRELLA, height=60, width=110, confidence=floor + 0.05)
+    assert len(run(config, timeline(10, lambda t: frame(PERSON_AT_THE_STALL, sure)), kind="no_vending")) == 3
+    weak_stall = obj(3, 200, 200, class_id=STALL, height=80, width=100,
+                     confidence=config.detector.class_conf["stall"] - 0.05)  # fmt: skip
+    assert run(config, timeline(10, lambda t: frame(weak_stall)), kind="no_vending") == []
+
+
+def test_a_vehicle_is_not_a_stall_and_a_stall_does_not_park(config: VisionConfig) -> None:
+    assert run(config, timeline(10, lambda t: frame(PARASOL, PERSON_AT_THE_STALL))) == []
+    assert run(config, timeline(10, lambda t: frame(obj(1, 200, 200))), kind="no_vending") == []
 
 
 def jittering(t: float) -> Scene:
@@ -401,3 +448,46 @@ def test_the_second_photo_must_show_the_object_of_the_first(config: VisionConfig
     events = run(config, timeline(26, repainted), second_photo_after_s=18)  # (what stands there now starts afresh)
     assert [e.phase for e in events] == ["start", "end"]
     assert events[-1].second_photo_same is False and events[-1].second_photo_similarity < 0.6
+
+
+@pytest.mark.parametrize("told_of_the_cut", [True, False])
+def test_a_car_leaving_the_view_keeps_its_stay_by_the_sides_in_view(config: VisionConfig, told_of_the_cut: bool) -> None:
+    """A flying drone, in the rules' reference pixels: the parked car stands still while the frame's bottom edge
+    climbs over it, so its box is the part still in view. Its top and sides still place it; its bottom is cut."""
+    rules = Rules(config, dwell_s=4)
+    events: list[ViolationEvent] = []
+    for index in range(12):
+        t = index * STEP_S
+        bottom = min(200.0, 200 - 5 * (index - 4))  # from t 2.5 s the edge climbs 5 px a frame
+        scene = frame(obj(1, 200, bottom, height=bottom - 160))  # the car's top stays at y 160
+        cut = np.array([[False, False, False, bottom < 200]]) if told_of_the_cut else None
+        events += rules.update(scene, t, cut)
+    starts = [e for e in events if e.phase == "start"]
+    if told_of_the_cut:
+        assert len(starts) == 1 and starts[0].dwell_s >= 4
+        assert starts[0].ground_point_px == (200.0, 200.0)  # where it stands, not where the view ends
+    else:
+        assert starts == []  # its bottom-centre ran off the stay's point: the stay broke
+
+
+def test_restoring_a_cut_side_takes_the_known_size_placed_by_the_sides_in_view() -> None:
+    known = np.array([100.0, 100.0, 160.0, 140.0])
+    boxes = np.array([[103.0, 120.0, 163.0, 135.0], [100.0, 90.0, 160.0, 130.0], [150.0, 100.0, 160.0, 140.0]])
+    cut = np.array([[False, False, False, True], [False, True, False, False], [True, False, False, False]])
+    restored = restore_cut_sides(boxes, cut, known)
+    # cut at the bottom: placed by its top and sides (moved 3 px right, 20 px down); never short of the edge
+    assert restored[0].tolist() == [103.0, 120.0, 163.0, 160.0]
+    # cut at the top (the edge is at y 90: the object reaches at least there): the known top moved with the bottom
+    assert restored[1].tolist() == [100.0, 90.0, 160.0, 130.0]
+    # cut on the left: placed by its right side
+    assert restored[2].tolist() == [100.0, 100.0, 160.0, 140.0]
+
+
+def test_a_zone_dwell_shorter_than_min_still_s_is_enough_to_count(config: VisionConfig) -> None:
+    """Stills 0.2 s apart (a drone's): a zone's 0.6 s dwell, shorter than min_still_s, is the stay's test."""
+    assert config.dwell.min_still_s == 1.0
+    rules = Rules(config, dwell_s=0.6)
+    starts = [e for i in range(10) for e in rules.update(frame(obj(1, 200, 200)), round(i * 0.2, 1))
+              if e.phase == "start"]
+    # present from 0.2 s (two frames in the zone); still for 0.6 s at 0.8 s, not after min_still_s at 1.2 s
+    assert len(starts) == 1 and starts[0].last_seen_s == 0.8

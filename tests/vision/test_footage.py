@@ -122,30 +122,17 @@ def test_moving_motorway_traffic_gives_no_parking_event(
     assert report.detections_by_kind["vehicle"] >= 200 and report.tracks >= 5
 
 
-def test_people_standing_at_the_table_give_one_event_per_visit(
+def test_people_standing_at_the_table_are_no_street_vending(
     detector: Detector, vision_config: VisionConfig, tmp_path: Path
 ) -> None:
-    # Seen on frames (1 frame/s): six people, one at a time, stand at the table at about 8-18 s,
-    # 24-43 s, 52-68 s, 77-85 s, 95-118 s and 126-134 s, and walk out to the right in between.
+    # Seen on frames (1 frame/s): six people, one at a time, stand still at a white standing table at about
+    # 8-18 s, 24-43 s, 52-68 s, 77-85 s, 95-118 s and 126-134 s, and walk out to the right in between. No stall.
     video = shared_path(f"{MEDIA}/people_one_by_one.mp4")
-    _, events = analyze(video, out_dir=tmp_path, zones_file=ZONES_DIR / "people_one_by_one.yaml",
-                        config=vision_config, detector=detector)  # fmt: skip
-    lifecycles = by_event(events)
-    loitering = sorted(
-        (lc[0].started_at_s, lc[-1].last_seen_s) for lc in lifecycles.values() if lc[0].zone_id == "table_loitering"
-    )
-    visits = [(8, 18), (24, 43), (52, 68), (77, 85), (95, 118), (126, 134)]
-    assert len(loitering) == len(visits)
-    for (started, last_seen), (arrived, left) in zip(loitering, visits):
-        assert abs(started - arrived) <= 2 and abs(last_seen - left) <= 2
-    for lifecycle in lifecycles.values():
-        assert lifecycle[0].phase == "start" and lifecycle[-1].phase == "end"
-        assert all(e.rule == "street_vending" and e.category == "0501" for e in lifecycle)
-    # The stall zone needs a vending signal next to the person: only in the third visit does the model
-    # see one (it calls the white table top an umbrella, 0.2-0.25); in the fourth it sees a chair at 0.11,
-    # under vending_signal_conf.
-    stalls = [(lc[0].started_at_s, lc[-1].last_seen_s) for lc in lifecycles.values() if lc[0].zone_id == "table_stall"]
-    assert len(stalls) == 1 and abs(stalls[0][0] - 52) <= 2 and abs(stalls[0][1] - 68) <= 2
+    zones = ZONES_DIR / "people_one_by_one.yaml"
+    report, events = analyze(video, out_dir=tmp_path / "shipped", zones_file=zones, config=vision_config,
+                             detector=detector)  # fmt: skip
+    assert events == []
+    assert report.detections_by_kind["person"] >= 150  # the people were seen, standing 5-23 s each
 
 
 def test_outside_the_bays_rule_against_the_parking_lot_masks(detector: Detector) -> None:

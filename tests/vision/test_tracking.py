@@ -5,7 +5,7 @@ from config.vision import TrackerConfig
 from vision.detections import UNTRACKED, Detections
 from vision.tracking import Tracker
 
-KINDS = {2: "vehicle", 0: "person", 25: "vending_signal"}
+KINDS = {2: "vehicle", 0: "person", 25: "stall"}
 
 
 def frame(*objects: tuple[float, float, int, float]) -> Detections:
@@ -20,8 +20,9 @@ def frame(*objects: tuple[float, float, int, float]) -> Detections:
     )
 
 
-def test_objects_keep_their_ids_and_context_kinds_stay_untracked() -> None:
-    tracker = Tracker(TrackerConfig(), analysis_fps=2)
+def test_objects_keep_their_ids_and_kinds_not_tracked_stay_untracked() -> None:
+    assert "stall" in TrackerConfig().tracked_kinds  # shipped: a stall needs a track id to be present in a zone
+    tracker = Tracker(TrackerConfig(tracked_kinds=["vehicle", "person"]), analysis_fps=2)
     ids = [tracker.update(frame((100 + 5 * i, 100, 2, 0.8), (400, 300, 0, 0.7), (400, 250, 25, 0.6))).track_id
            for i in range(6)]  # fmt: skip
     car, person, umbrella = np.array(ids).T

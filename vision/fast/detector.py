@@ -20,7 +20,7 @@ import yaml
 from openvino.preprocess import ColorFormat, PrePostProcessor
 
 from config.vision import DetectorConfig
-from vision.detections import UNTRACKED, Detections
+from vision.detections import UNTRACKED, Detections, class_floors
 from config.vision import InputShape, RuntimeConfig
 from vision.fast.reshape import reshape_yolo
 
@@ -136,6 +136,7 @@ class OpenVinoDetector:
         self._kind_of_class = np.array(
             [config.class_map.get(self.class_names.get(i, ""), "") for i in range(size)], "<U16"
         )
+        self._floor_of_class = class_floors(self.class_names, config.class_conf)
         self.mapped_class_names = sorted(set(self.class_names.values()) & config.class_map.keys())
         if not self.mapped_class_names:
             raise RuntimeUnavailableError(f"model {self._xml} has none of the classes in detector.class_map")
@@ -280,7 +281,7 @@ class OpenVinoDetector:
         height, width = shape
         np.clip(xyxy, 0, np.array([width, height, width, height], np.float32), out=xyxy)
         kind = self._kind_of_class[class_id] if len(class_id) else np.empty(0, "<U16")
-        mapped = kind != ""
+        mapped = (kind != "") & (confidence >= self._floor_of_class[class_id])
         return Detections(
             xyxy=xyxy[mapped],
             confidence=confidence[mapped],
