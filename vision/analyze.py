@@ -10,14 +10,18 @@ from tqdm import tqdm
 
 import config as settings
 from config.base import ConfigFileError
+from config.sources import TelemetryConfig
 from config.vision import VisionConfig, load_vision_config, load_zones
 from vision.detector import Detector, ModelUnavailableError, load_detector
+from vision.drone import TelemetryMapper
 from vision.events import ViolationEvent
 from vision.evidence import CaptionContext, EvidenceWriter
+from vision.motion import EgoMotion
 from vision.pipeline import AnalysisReport, Pipeline
 from vision.plates.evidence import PlateEvidence, load_reader
 from vision.sources import FrameSource, ImageFolderSource, SourceError, VideoFileSource
-from vision.zones import Zone
+from vision.telemetry import TelemetryError
+from vision.worker import zone_of
 
 EVENTS_FILE = "events.json"
 EVIDENCE_DIR = "evidence"
@@ -55,15 +59,26 @@ def analyze(
     timezone: ZoneInfo = UTC,
     start: dt.datetime | None = None,
     times_file: Path | None = None,
+    telemetry: TelemetryConfig | None = None,
+    stabilize: bool = False,
 ) -> tuple[AnalysisReport, list[ViolationEvent]]:
     """Analyse `media`, writing out_dir/events.json and out_dir/evidence/*.jpg; the report and every event.
 
-    Bad input fails before the model loads: ConfigFileError (the zone file), FileNotFoundError or SourceError
-    (the media); a file that ends early is analysed as far as it goes (`report.ended_early` says so)."""
+    A drone's footage: `telemetry` (its flight's SRT) locates each event on the ground, as the worker does, and
+    `stabilize` follows the camera's own motion so that a parked car or a stall keeps still; its image zones are
+    then in the first frame's pixels.
+
+    Bad input fails before the model loads: ConfigFileError (the zone file), TelemetryError (the SRT),
+    FileNotFoundError or SourceError (the media); a file that ends early is analysed as far as it goes
+    (`report.ended_early` says so)."""
     config = config or load_vision_config()
     camera = load_zones(zones_file, config) if zones_file is not None else None
     source_id = camera.source_id if camera is not None else media.stem
-    zones = [Zone.from_config(zone) for zone in camera.zones] if camera is not None else []
+    locate = TelemetryMapper.from_srt(Path(telemetry.srt), focal_35mm=telemetry.focal_35mm) if telemetry else None
+    try:
+        zones = [zone_of(zone, locate, source_id, stabilized=stabilize) for zone in camera.zones] if camera else []
+    except ValueError as error:
+        raise ConfigFileError(zones_file, str(error)) from error
     source = open_media(media, source_id=source_id, analysis_fps=config.analysis_fps, times_file=times_file)
     with source:
         detector = detector or load_detector(config.detector)
@@ -76,6 +91,8 @@ def analyze(
             config=config,
             evidence=EvidenceWriter(out_dir / EVIDENCE_DIR, config.evidence,
                                     caption_context(source, timezone=timezone, start=start), plates=plates),
+            locate=locate,
+            motion=EgoMotion(config.motion) if stabilize else None,
         )
         events: list[ViolationEvent] = []
         # disable=None: no bar where stderr is not a terminal, so it holds only what went wrong
@@ -111,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     command.add_argument("--times", type=Path, help="a folder of stills: CSV `image,time` of each still's time")
     command.add_argument("--rate", type=float, help="analysed frames per second of media time")
     command.add_argument("--config", type=Path, help="vision settings (default: config/vision.yaml)")
+    command.add_argument("--srt", type=Path, help="a drone's flight log (DJI SRT): each event is located on the ground")
+    command.add_argument("--focal-35mm", type=float, default=TelemetryConfig.model_fields["focal_35mm"].default,
+                         help="with --srt: the drone camera's 35 mm-equivalent focal length (default: %(default)s)")
+    command.add_argument("--stabilize", action="store_true",
+                         help="a moving camera (drone): follow its own motion so parked objects keep still; "
+                              "image zones are then in the first frame's pixels")
     command.add_argument(
         "--tiles", type=tile_grid_argument, metavar="COLUMNSxROWS",
         help="tiled detection for small far objects, e.g. 3x3 (default: detector.tiles; see config/vision.yaml)",
@@ -134,9 +157,10 @@ def main(argv: list[str] | None = None) -> int:
         report, _events = analyze(
             args.media, out_dir=args.out, zones_file=args.zones, config=config, show_progress=True,
             timezone=ZoneInfo(settings.load().calendar.timezone), start=args.start,
-            times_file=args.times,
+            times_file=args.times, stabilize=args.stabilize,
+            telemetry=TelemetryConfig(srt=str(args.srt), focal_35mm=args.focal_35mm) if args.srt else None,
         )
-    except (ModelUnavailableError, ConfigFileError, FileNotFoundError, SourceError) as exc:
+    except (ModelUnavailableError, ConfigFileError, FileNotFoundError, SourceError, TelemetryError) as exc:
         parser.exit(2, f"error: {exc}\n")
     print(report.summary())
     print(f"written: {args.out / EVENTS_FILE}, {args.out / EVIDENCE_DIR}/")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from vision import harvest, training
+from vision import dataset_merge, harvest, training
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -32,6 +32,7 @@ def models() -> None:
 @click.option("--time", "time_hours", type=click.FloatRange(0, min_open=True), help="time budget in hours [config]")
 @click.option("--imgsz", type=click.IntRange(32), help="image size [config]")
 @click.option("--batch", type=click.IntRange(1), help="batch size [config]")
+@click.option("--freeze", type=click.IntRange(0), help="freeze the first N layers (10: YOLO11 backbone) [config]")
 @click.option("--resume", is_flag=True, help="continue run NAME (default: the newest run) from its last.pt")
 @CONFIG_OPTION
 def train_command(
@@ -42,6 +43,7 @@ def train_command(
     time_hours: float | None,
     imgsz: int | None,
     batch: int | None,
+    freeze: int | None,
     resume: bool,
     config_file: Path,
 ) -> None:
@@ -57,6 +59,7 @@ def train_command(
         time_hours=time_hours,
         imgsz=imgsz,
         batch=batch,
+        freeze=freeze,
         resume=resume,
     )
     click.echo(f"run: {result.save_dir}\nbest: {result.best}")
@@ -149,6 +152,23 @@ def export_command(model: Path, data: Path | None, formats: tuple[str, ...], out
         raise click.UsageError(str(error)) from error
     for result in results:
         click.echo(f"{result.format:<15}{result.megabytes:>8.2f} MB{result.seconds:>8.1f} s  {result.path}")
+
+
+@models.command("merge")
+@click.argument("recipe", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+def merge_command(recipe: Path, out_dir: Path) -> None:
+    """Merge the data sets RECIPE names (e.g. config/datasets/drone_patrol.yaml) into one YOLO set in OUT_DIR."""
+    try:
+        result = dataset_merge.merge(recipe=dataset_merge.load_merge_recipe(recipe), out_dir=out_dir)
+    except (ValueError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from error
+    for name, counts in result.sources.items():
+        click.echo(
+            f"{name:<12}{counts['images']:>6} images  labels {counts['labels']}  pseudo {counts['pseudo_labels']}"
+            f"  masked {counts['masked_boxes']} boxes on {counts['masked_images']} images"
+        )
+    click.echo(f"classes: {', '.join(result.names)}\ndata: {result.data_yaml}")
 
 
 @models.command("harvest")

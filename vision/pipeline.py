@@ -9,6 +9,7 @@ import numpy as np
 from config.vision import ReportConfig, VisionConfig
 from vision.detections import Detections
 from vision.detector import Detector
+from vision.drone import TelemetryMapper
 from vision.dwell import DwellRules
 from vision.events import ViolationEvent
 from vision.evidence import EvidenceWriter
@@ -124,6 +125,8 @@ class Pipeline:
         """This frame's events. `detections`: the caller asked `reused_detections` and ran the model itself when
         needed (several sources in one call); without them the pipeline does both."""
         started = time.perf_counter()
+        if isinstance(self.locate, TelemetryMapper):
+            self.locate.at(frame)  # this frame's position and gimbal
         if detections is None:
             detections = self.reused_detections(frame)
         if detections is None:

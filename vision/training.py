@@ -37,6 +37,7 @@ class TrainConfig(StrictModel):
     device: str = Field("cpu", pattern=r"^(cpu|cuda(:\d+)?|\d+)$", description="training device")
     cache: Literal["ram", "disk", False] = Field("ram", description="keep decoded images in RAM, on disk, or not at all")
     flipud: float = Field(0.5, ge=0.0, le=1.0, description="vertical-flip probability (nadir views have no up)")
+    freeze: int | None = Field(None, ge=0, le=100, description="freeze the first N layers (10: the YOLO11 backbone); None: none")
     optimizer: Literal["auto", "SGD", "AdamW"] = Field(
         "auto", description="auto: Ultralytics' choice (AdamW at a tiny learning rate for short runs), or this one "
         "at lr0",
@@ -168,9 +169,14 @@ def train(
     time_hours: float | None = None,
     imgsz: int | None = None,
     batch: int | None = None,
+    freeze: int | None = None,
     resume: bool = False,
 ) -> TrainResult:
-    """Fine-tune `model` on a YOLO data set (or resume the newest run); metrics and plots go to runs."""
+    """Fine-tune `model` on a YOLO data set (or resume the newest run); metrics and plots go to runs.
+
+    A checkpoint that knows some of the data set's classes by name keeps them: Ultralytics moves
+    their class-layer rows to the new ids and rebuilds the class branch at the checkpoint's width.
+    """
     from ultralytics import YOLO
 
     runs = config.runs_path
@@ -196,6 +202,7 @@ def train(
             device=cfg.device,
             cache=cfg.cache,
             flipud=cfg.flipud,
+            freeze=cfg.freeze if freeze is None else freeze,
             optimizer=cfg.optimizer,
             lr0=cfg.lr0,
             seed=cfg.seed,

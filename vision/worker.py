@@ -236,8 +236,6 @@ class VisionWorker:
                     self._process(run, item, detections)
 
     def _process(self, run: SourceRun, item: Captured, detections: Detections) -> None:
-        if isinstance(run.pipeline.locate, TelemetryMapper):
-            run.pipeline.locate.at(item.frame)  # this frame's position and gimbal
         events = run.pipeline.process(item.frame, detections)
         self._hand_over(run, events)
         if self.on_frame is not None:
