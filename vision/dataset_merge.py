@@ -26,6 +26,7 @@ import yaml
 from pydantic import Field, model_validator
 
 from config.base import StrictModel, reading_settings_file
+from vision.training import box_iou_matrix, label_boxes
 
 Split = Literal["train", "val", "test"]
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -133,30 +134,6 @@ def remap_label_lines(lines: list[str], *, source_names: list[str], classes: dic
     return out
 
 
-def _xyxy(lines: list[str], width: int, height: int) -> np.ndarray:
-    """Pixel boxes of label lines (polygons become their bounding box)."""
-    boxes = np.zeros((len(lines), 4))
-    for k, line in enumerate(lines):
-        values = np.array(line.split()[1:], dtype=float)
-        if len(values) == 4:
-            xc, yc, w, h = values
-            boxes[k] = xc - w / 2, yc - h / 2, xc + w / 2, yc + h / 2
-        else:
-            boxes[k] = values[0::2].min(), values[1::2].min(), values[0::2].max(), values[1::2].max()
-    return boxes * np.array([width, height, width, height])
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if not len(a) or not len(b):
-        return np.zeros((len(a), len(b)))
-    top_left = np.maximum(a[:, None, :2], b[None, :, :2])
-    bottom_right = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.clip(bottom_right - top_left, 0, None).prod(2)
-    area_a = (a[:, 2:] - a[:, :2]).prod(1)
-    area_b = (b[:, 2:] - b[:, :2]).prod(1)
-    return inter / (area_a[:, None] + area_b[None, :] - inter + 1e-9)
-
-
 def yolo_line(class_id: int, box: np.ndarray, width: int, height: int) -> str:
     x1, y1, x2, y2 = (float(v) for v in box)
     return f"{class_id} {(x1 + x2) / 2 / width:.6f} {(y1 + y2) / 2 / height:.6f} {(x2 - x1) / width:.6f} {(y2 - y1) / height:.6f}"
@@ -205,7 +182,7 @@ def decide_pseudo_labels(
 ) -> PseudoDecision:
     """Which detections become labels, which are masked, which are ignored because they sit on a source label."""
     decision = PseudoDecision()
-    overlap = _iou(boxes, source_boxes).max(axis=1) if len(source_boxes) else np.zeros(len(boxes))
+    overlap = box_iou_matrix(boxes, source_boxes).max(axis=1) if len(source_boxes) else np.zeros(len(boxes))
     for box, conf, name, iou in zip(boxes, confs, names, overlap):
         target = pseudo.classes.get(name)
         if target is None:
@@ -289,7 +266,7 @@ def merge(
                 if image is None:
                     raise ValueError(f"{image_path} cannot be read as an image")
                 height, width = image.shape[:2]
-                source_boxes = _xyxy(lines, width, height)
+                source_boxes = label_boxes(lines, width, height)
                 for pseudo in source.pseudo_labels:
                     boxes, confs, names = detectors[pseudo.model](image_path)
                     decision = decide_pseudo_labels(boxes=boxes, confs=confs, names=names, source_boxes=source_boxes,

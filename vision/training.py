@@ -246,21 +246,29 @@ def _class_lookup(model_names: dict[int, str], data_names: dict[int, str], class
 
 def _ground_truth(label_file: Path, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """Classes and pixel xyxy boxes of one YOLO label file (polygons become their bounding box)."""
-    rows = [line.split() for line in label_file.read_text().splitlines() if line.strip()] if label_file.exists() else []
-    classes = np.array([int(r[0]) for r in rows], dtype=int)
-    boxes = np.zeros((len(rows), 4))
-    for k, row in enumerate(rows):
-        values = np.array(row[1:], dtype=float)
+    lines = [line for line in label_file.read_text().splitlines() if line.strip()] if label_file.exists() else []
+    classes = np.array([int(line.split()[0]) for line in lines], dtype=int)
+    return classes, label_boxes(lines, width, height)
+
+
+def label_boxes(lines: list[str], width: int, height: int) -> np.ndarray:
+    """(N, 4) pixel xyxy boxes of YOLO label lines (polygons become their bounding box)."""
+    boxes = np.zeros((len(lines), 4))
+    for k, line in enumerate(lines):
+        values = np.array(line.split()[1:], dtype=float)
         if len(values) == 4:
             xc, yc, w, h = values
             boxes[k] = xc - w / 2, yc - h / 2, xc + w / 2, yc + h / 2
         else:
             xs, ys = values[0::2], values[1::2]
             boxes[k] = xs.min(), ys.min(), xs.max(), ys.max()
-    return classes, boxes * np.array([width, height, width, height])
+    return boxes * np.array([width, height, width, height])
 
 
-def _box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def box_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, M) IoU of every xyxy box of `a` with every one of `b`."""
+    if not len(a) or not len(b):
+        return np.zeros((len(a), len(b)))
     top_left = np.maximum(a[:, None, :2], b[None, :, :2])
     bottom_right = np.minimum(a[:, None, 2:], b[None, :, 2:])
     inter = np.clip(bottom_right - top_left, 0, None).prod(2)
@@ -276,7 +284,7 @@ def match_predictions(
     tp = np.zeros((len(pred_cls), len(IOU_THRESHOLDS)), dtype=bool)
     if not len(pred_cls) or not len(true_cls):
         return tp
-    iou = _box_iou(true_boxes, pred_boxes) * (true_cls[:, None] == pred_cls[None, :])
+    iou = box_iou_matrix(true_boxes, pred_boxes) * (true_cls[:, None] == pred_cls[None, :])
     order = np.argsort(-pred_conf, kind="stable")
     for t, threshold in enumerate(IOU_THRESHOLDS):
         taken = np.zeros(len(true_cls), dtype=bool)
