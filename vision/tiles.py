@@ -61,7 +61,7 @@ class TiledDetector:
     def detect_many(self, images: Sequence[np.ndarray]) -> list[Detections]:
         return list(self.detect_iter(images))
 
-    def detect_iter(self, images: Sequence[np.ndarray], input_shapes: Sequence[object] | None = None) -> Iterator[Detections]:
+    def detect_iter(self, images: Sequence[np.ndarray]) -> Iterator[Detections]:
         """Each image's merged Detections in order; one image's windows run side by side."""
         for image in images:
             tiles = tile_grid(image.shape[0], image.shape[1], self.config)
