@@ -22,6 +22,20 @@ WEEKDAY_LIST = re.compile(r"^[1-7](?:-[1-7])?(?:,[1-7](?:-[1-7])?)*$")
 Interval = tuple[dt.datetime, dt.datetime]
 
 
+class RowProblem(ValueError):
+    """A roster value that cannot be taken: `code` (the pages' words for it, roster_problem.<code>) and its `params`;
+    the message is English."""
+
+    def __init__(self, code: str, message: str, **params: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
+# (row number, field, problem) of one bad value
+Problem = tuple[int, str, RowProblem]
+
+
 def parse_days(text: str) -> str:
     """The canonical form of a shift's days, or ValueError saying what is accepted."""
     cleaned = str(text).strip().replace("，", ",").replace("、", ",").replace("～", "-").replace("~", "-").replace(" ", "")
@@ -29,7 +43,8 @@ def parse_days(text: str) -> str:
         return DAY_WORDS[cleaned.lower()]
     if WEEKDAY_LIST.match(cleaned):
         return cleaned
-    raise ValueError(f"'{text}' is not workdays/工作日, restdays/休息日, daily/每天 or weekdays 1-7 such as 1-5 or 6,7")
+    raise RowProblem("days", f"'{text}' is not workdays/工作日, restdays/休息日, daily/每天 or weekdays 1-7 such as "
+                     "1-5 or 6,7", value=str(text))
 
 
 def weekdays_of(days: str) -> set[int]:
@@ -147,28 +162,31 @@ class ShiftIn:
 class RosterRejected(InputError):
     """Roster rows that cannot be taken, each (row number, field, problem); nothing of the roster is stored."""
 
-    def __init__(self, problems: list[tuple[int, str, str]]) -> None:
+    def __init__(self, problems: list[Problem]) -> None:
         row, field, _ = problems[0]
-        said = "; ".join(f"row {number} {name}: {message}" for number, name, message in problems)
+        said = "; ".join(f"row {number} {name}: {problem}" for number, name, problem in problems)
         super().__init__(f"row {row}.{field}", said, key="roster_rejected")
         self.params = {"row": row, "field": field,
-                       "problems": [{"row": number, "field": name, "message": message}
-                                    for number, name, message in problems]}
+                       "problems": [{"row": number, "field": name, "message": str(problem), "code": problem.code,
+                                     "params": problem.params} for number, name, problem in problems]}
 
 
 def replace_roster(*, session: Session, squad_code: str, rows: list[ShiftIn], numbers: list[int]) -> list[RosterShift]:
     """The squad's roster becomes `rows` (all or nothing); `numbers[i]` is row i's number in the caller's file."""
     users = {user.username: user for user in session.scalars(select(User).where(User.squad_code == squad_code))}
     own_cells = set(squad_cells(session, squad_code))
-    problems = []
+    problems: list[Problem] = []
     for row, number in zip(rows, numbers):
         if row.username not in users:
-            problems.append((number, "officer", f"'{row.username}' is not a member of squad {squad_code}"))
-        outside = [code for code in row.cells if code not in own_cells]
+            problems.append((number, "officer", RowProblem(
+                "not_member", f"'{row.username}' is not a member of squad {squad_code}", officer=row.username,
+                squad=squad_code)))
+        outside = ", ".join([code for code in row.cells if code not in own_cells][:5])
         if outside:
-            problems.append((number, "cells", f"not cells of squad {squad_code}: {', '.join(outside[:5])}"))
+            problems.append((number, "cells", RowProblem(
+                "cells_outside", f"not cells of squad {squad_code}: {outside}", cells=outside, squad=squad_code)))
         if not row.cells:
-            problems.append((number, "cells", "a roster row needs at least one cell"))
+            problems.append((number, "cells", RowProblem("no_cells", "a roster row needs at least one cell")))
     if problems:
         raise RosterRejected(problems)
     session.execute(delete(RosterShift).where(RosterShift.squad_code == squad_code))

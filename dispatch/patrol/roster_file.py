@@ -6,7 +6,7 @@ from typing import Any
 
 from dispatch.errors import InputError
 from dispatch.hotline.batch import blank, read_csv_grid, read_xlsx_grid
-from dispatch.patrol.roster import RosterRejected, ShiftIn, parse_days
+from dispatch.patrol.roster import Problem, RosterRejected, RowProblem, ShiftIn, parse_days
 
 # The columns, by the headings a bureau's roster uses (zh) or their English names.
 COLUMNS = {
@@ -67,21 +67,21 @@ def cell(values: list[Any], column: int) -> Any:
     return values[column] if column < len(values) else None
 
 
-def read_row(values: dict[str, Any], number: int) -> tuple[ShiftIn | None, list[tuple[int, str, str]]]:
-    problems: list[tuple[int, str, str]] = []
+def read_row(values: dict[str, Any], number: int) -> tuple[ShiftIn | None, list[Problem]]:
+    problems: list[Problem] = []
     parsed: dict[str, Any] = {}
     for field, reader in (("officer", text), ("label", text), ("days", parse_days), ("start", clock), ("end", clock),
                           ("cells", cell_codes)):
         try:
             if blank(values[field]):
-                raise ValueError("empty")
+                raise RowProblem("empty", "empty")
             parsed[field] = reader(values[field])
-        except ValueError as error:
-            problems.append((number, field, str(error)))
+        except RowProblem as problem:
+            problems.append((number, field, problem))
     if problems:
         return None, problems
     if parsed["start"] == parsed["end"]:
-        return None, [(number, "end", "the shift ends when it starts")]
+        return None, [(number, "end", RowProblem("ends_at_start", "the shift ends when it starts"))]
     return ShiftIn(username=parsed["officer"], label=parsed["label"], days=parsed["days"], start=parsed["start"],
                    end=parsed["end"], cells=parsed["cells"]), []
 
@@ -99,7 +99,7 @@ def clock(value: Any) -> dt.time:
         raw = raw.split("T", 1)[1]
     match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::\d{2})?", raw)
     if match is None or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ValueError(f"'{value}' is not a time of day such as 07:30")
+        raise RowProblem("time", f"'{value}' is not a time of day such as 07:30", value=str(value))
     return dt.time(int(match[1]), int(match[2]))
 
 
@@ -115,7 +115,7 @@ def cell_codes(value: Any) -> list[str]:
             continue
         first, last = match[1], match[2]
         if len(first) != len(last) or int(last) < int(first) or int(last) - int(first) >= MOST_CELLS_IN_RANGE:
-            raise ValueError(f"'{part}' is not a range of cell codes (same length, first to last, under "
-                             f"{MOST_CELLS_IN_RANGE} cells)")
+            raise RowProblem("cell_range", f"'{part}' is not a range of cell codes (same length, first to last, "
+                             f"under {MOST_CELLS_IN_RANGE} cells)", value=part, most=str(MOST_CELLS_IN_RANGE))
         codes += [str(n).zfill(len(first)) for n in range(int(first), int(last) + 1)]
     return codes

@@ -42,12 +42,14 @@ def test_the_example_roster_imports_and_a_bad_row_is_refused_by_row_and_field(me
     book.save(broken)
     refused = upload(leader.client, broken.getvalue())
     assert refused.status_code == 422 and refused.json["key"] == "roster_rejected"
-    assert refused.json["params"]["problems"][0]["row"] == 5 and refused.json["params"]["problems"][0]["field"] == "start"
+    problem = refused.json["params"]["problems"][0]
+    assert (problem["row"], problem["field"], problem["code"], problem["params"]) == (5, "start", "time", {"value": "25:00"})
     sheet["F5"] = "07:00"
     broken = io.BytesIO()
     book.save(broken)
     refused = upload(leader.client, broken.getvalue())
-    assert [(p["row"], p["field"]) for p in refused.json["params"]["problems"]] == [(6, "officer")]
+    assert [(p["row"], p["field"], p["code"], p["params"]) for p in refused.json["params"]["problems"]] == [
+        (6, "officer", "not_member", {"officer": "nobody", "squad": "SQ01"})]
     assert len(leader.client.get("/api/patrol/roster").json["shifts"]) == 5  # nothing of a refused file was stored
 
 
@@ -61,7 +63,8 @@ def test_who_may_edit_a_roster(member, client) -> None:
     body = {"shifts": [{"officer": "officer_sq01", "label": "早班", "days": "周一", "start": "7:00", "end": "15:00",
                         "cells": ["411502000001"]}]}
     refused = client.put("/api/patrol/roster?squad=SQ01", json=body)
-    assert refused.status_code == 422 and refused.json["params"]["problems"][0]["row"] == 1
+    assert refused.status_code == 422
+    assert [(p["row"], p["field"], p["code"]) for p in refused.json["params"]["problems"]] == [(1, "days", "days")]
 
 
 def test_the_gap_map_shows_the_cells_nobody_covers(member) -> None:

@@ -208,7 +208,7 @@ def test_roster_page_imports_names_a_bad_row_and_maps_the_gaps(browser: Browser,
     page.set_input_files("#roster-import input[name=file]", str(bad))
     page.click("#roster-import button[type=submit]")
     page.wait_for_selector(".problems li[data-row='4'][data-field='end']")
-    assert "第 4 行 · 下班时间" in page.inner_text(".problems")
+    assert "第 4 行 · 下班时间：“下午”不是有效的时间（如 07:30）" in page.inner_text(".problems")  # in the page's language
     page.errors.clear()  # that 422 was asked for
     page.fill("#coverage-form input[name=at]", "2026-12-05T21:00")  # a Saturday evening: the rest-day shift is over
     page.click("#coverage-form button[type=submit]")

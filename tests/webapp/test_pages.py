@@ -184,5 +184,10 @@ def test_every_word_the_pages_ask_for_exists() -> None:
     from dispatch.patrol.roster_file import COLUMNS
 
     used |= {f"outcome.{member.value}" for member in Outcome} | {f"days.{d}" for d in (WORKDAYS, RESTDAYS, DAILY)}
-    used |= {f"roster_field.{field}" for field in [*COLUMNS, "shift"]}  # roster refusals name these fields
+    used |= {f"roster_field.{field}" for field in COLUMNS}  # roster refusals name these fields
+    patrol = Path(__file__).resolve().parents[2] / "dispatch" / "patrol"
+    codes = {code for path in patrol.glob("*.py")  # and say what is wrong in the page's language
+             for code in re.findall(r"""RowProblem\(\s*["']([a-z_]+)["']""", path.read_text(encoding="utf-8"))}
+    assert len(codes) >= 8
+    used |= {f"roster_problem.{code}" for code in codes}
     assert sorted(used - set(MESSAGES["zh-CN"])) == []

@@ -18,8 +18,8 @@ from dispatch.fields import StrictFloat
 from dispatch.intake import submit_ticket
 from dispatch.patrol.duty import PERIODS, duty_log, patrol_finder_prefix, period_bounds
 from dispatch.patrol.models import RosterShift
-from dispatch.patrol.roster import (RosterRejected, ShiftIn, beat_of, coverage_gaps, on_duty, parse_days, replace_roster,
-                                    squad_cells, squad_shifts, uncovered_at)
+from dispatch.patrol.roster import (RosterRejected, RowProblem, ShiftIn, beat_of, coverage_gaps, on_duty, parse_days,
+                                    replace_roster, squad_cells, squad_shifts, uncovered_at)
 from dispatch.patrol.roster_file import clock, read_roster
 from dispatch.patrol.service import (add_positions, check_in, end_patrol, officers_on_patrol, open_patrol,
                                      start_patrol, track)
@@ -353,11 +353,14 @@ def roster(query: dict):
 def shifts_of_body(body: dict) -> list[ShiftIn]:
     rows, problems = [], []
     for number, shift in enumerate(body["shifts"], start=1):
-        try:
-            rows.append(ShiftIn(username=shift["officer"], label=shift["label"], days=parse_days(shift["days"]),
-                                start=clock(shift["start"]), end=clock(shift["end"]), cells=shift["cells"]))
-        except ValueError as error:
-            problems.append((number, "shift", str(error)))
+        parsed = {}
+        for field, read in (("days", parse_days), ("start", clock), ("end", clock)):
+            try:
+                parsed[field] = read(shift[field])
+            except RowProblem as problem:
+                problems.append((number, field, problem))
+        if len(parsed) == 3:
+            rows.append(ShiftIn(username=shift["officer"], label=shift["label"], cells=shift["cells"], **parsed))
     if problems:
         raise RosterRejected(problems)
     return rows

@@ -55,8 +55,9 @@
     if (!problems) { box.appendChild(el("p", {className: "error", text: GP.t("common.error", {message: failure.message})})); return; }
     box.appendChild(el("p", {className: "error", text: GP.t("roster.rejected")}));
     box.appendChild(el("ul", {className: "problems"}, problems.map(function (p) {
-      return el("li", {"data-row": p.row, "data-field": p.field,
-                       text: GP.t("roster.problem", {row: p.row, field: GP.t("roster_field." + p.field), message: p.message})});
+      var key = "roster_problem." + p.code, message = GP.boot.messages[key] ? GP.t(key, p.params) : p.message;
+      return el("li", {"data-row": p.row, "data-field": p.field, "data-code": p.code,
+                       text: GP.t("roster.problem", {row: p.row, field: GP.t("roster_field." + p.field), message: message})});
     })));
   }
 
