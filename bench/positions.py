@@ -15,6 +15,7 @@ position (measured on many rows: `storage_probe`) and its growth per day at that
 import asyncio
 import datetime as dt
 import json
+import os
 import random
 import threading
 import time
@@ -215,6 +216,11 @@ class PositionLoad:
         return time.monotonic() - start
 
 
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 def table_bytes(database_url: str) -> tuple[int, int]:
     """(rows, bytes with indexes) of patrol_positions, after VACUUM ANALYZE so the size is settled."""
     engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
@@ -307,8 +313,10 @@ def run_positions(*, deployment, webs: list, database_url: str, credentials: dic
     load = PositionLoad(urls=urls, officers=officers, interval_s=args.interval, duration_s=args.duration,
                         workers=args.workers)
     cpu_before = {web.pid: cpu_seconds(web.pid) for web in webs}
+    own_before = own_cpu_seconds()
     elapsed = load.run()
     cpu_used = {web.name: round((cpu_seconds(web.pid) or 0) - (cpu_before[web.pid] or 0), 2) for web in webs}
+    own_used = own_cpu_seconds() - own_before
     time.sleep(args.settle)
     rows_after, _ = table_bytes(database_url)
     latencies, missing, leaked = push_latencies(load, watchers, squad_of)
@@ -337,4 +345,6 @@ def run_positions(*, deployment, webs: list, database_url: str, credentials: dic
         "db_growth_per_day_mb": {"all_day": round(per_row * per_day / 1e6, 1),
                                  "8h_patrols": round(per_row * per_day / 3 / 1e6, 1)},
         "web_cpu_seconds_during_load": cpu_used,
+        "web_cpu_ms_per_position": round(sum(cpu_used.values()) * 1000 / max(1, len(load.sent)), 2),
+        "generator_cpu_seconds_during_load": round(own_used, 2),  # this process: the phones and the watching clients
     }
