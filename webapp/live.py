@@ -61,7 +61,7 @@ class PositionPush:
         with self.lock:
             pending, self.pending, timer, self.timer = self.pending, {}, self.timer, None
         if timer is not None:
-            timer.cancel()  # a flush before the timer's (a test's, or batch_s 0): the timer has nothing left to send
+            timer.cancel()  # flushed before the timer fired (a test): it would find nothing left to send
         for room, messages in pending.items():
             socketio.emit("officer_positions", messages, to=room)
 

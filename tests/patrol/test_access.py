@@ -68,3 +68,11 @@ def test_positions_are_pushed_only_to_the_own_leader_and_the_centre(app, member,
         assert [m["kind"] for m in got[name]] == ["started", "position", "position"], name
         assert got[name][-1]["username"] == "patrol3" and abs(got[name][-1]["lon"] - (lon + 15e-5)) < 1e-6
     assert got["other_leader"] == got["colleague"] == got["officer"] == []
+
+
+def test_with_no_batch_time_each_change_goes_at_once(app, member, sw_squad, login) -> None:
+    app.extensions[POSITIONS_KEY] = PositionPush(batch_s=0)  # patrol.push_batch_s: 0
+    centre = socketio.test_client(app, flask_test_client=login("dispatcher"))
+    member("officer", sw_squad, "patrol5").client.post("/api/patrol/start")
+    assert [(packet["name"], [m["kind"] for m in packet["args"][0]]) for packet in centre.get_received()] == [
+        ("officer_positions", ["started"])]
