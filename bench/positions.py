@@ -22,6 +22,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -221,6 +222,23 @@ def own_cpu_seconds() -> float:
     return times.user + times.system
 
 
+SERVERS = {"postgres": "postgres", "redis-server": "redis"}  # process name -> figure
+
+
+def servers_cpu_seconds() -> dict[str, float]:
+    """User + system CPU seconds of this machine's PostgreSQL and Redis processes (Linux /proc; whoever else uses
+    them counts too, and a backend that exits between two readings drops out)."""
+    found = dict.fromkeys(SERVERS.values(), 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().split("(", 1)[1].rsplit(")", 1)
+        except OSError:
+            continue
+        if name in SERVERS:
+            found[SERVERS[name]] += sum(int(value) for value in fields.split()[11:13]) / os.sysconf("SC_CLK_TCK")
+    return found
+
+
 def table_bytes(database_url: str) -> tuple[int, int]:
     """(rows, bytes with indexes) of patrol_positions, after VACUUM ANALYZE so the size is settled."""
     engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
@@ -313,10 +331,11 @@ def run_positions(*, deployment, webs: list, database_url: str, credentials: dic
     load = PositionLoad(urls=urls, officers=officers, interval_s=args.interval, duration_s=args.duration,
                         workers=args.workers)
     cpu_before = {web.pid: cpu_seconds(web.pid) for web in webs}
-    own_before = own_cpu_seconds()
+    own_before, servers_before = own_cpu_seconds(), servers_cpu_seconds()
     elapsed = load.run()
     cpu_used = {web.name: round((cpu_seconds(web.pid) or 0) - (cpu_before[web.pid] or 0), 2) for web in webs}
     own_used = own_cpu_seconds() - own_before
+    servers_used = {name: round(used - servers_before[name], 2) for name, used in servers_cpu_seconds().items()}
     time.sleep(args.settle)
     rows_after, _ = table_bytes(database_url)
     latencies, missing, leaked = push_latencies(load, watchers, squad_of)
@@ -347,4 +366,5 @@ def run_positions(*, deployment, webs: list, database_url: str, credentials: dic
         "web_cpu_seconds_during_load": cpu_used,
         "web_cpu_ms_per_position": round(sum(cpu_used.values()) * 1000 / max(1, len(load.sent)), 2),
         "generator_cpu_seconds_during_load": round(own_used, 2),  # this process: the phones and the watching clients
+        "server_cpu_seconds_during_load": servers_used,  # this machine's PostgreSQL and Redis processes
     }
