@@ -529,7 +529,7 @@ def main() -> None:
     parser.add_argument("--resume-margin", type=int, default=RESUME_MARGIN,
                         help="clients catch up from the largest id seen when the link dropped minus this margin "
                              f"(default {RESUME_MARGIN}, as the pages do)")
-    parser.add_argument("--workers", type=int, default=32, help="generator threads (default 32)")
+    parser.add_argument("--workers", type=int, default=32, help="generator threads; positions: keep-alive connections (default 32)")
     parser.add_argument("--settle", type=float, default=30, help="seconds to wait for the last events (default 30)")
     parser.add_argument("--redis-url", default=REDIS_URL, help=f"Redis (default {REDIS_URL})")
     parser.add_argument("--workdir", default="/tmp/gridpatrol-bench", help="instance folders and logs")

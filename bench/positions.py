@@ -6,19 +6,25 @@
 On its own deployment (two web processes on a fresh PostgreSQL database and the local Redis) it creates the officers
 (spread over the demo city's squads), signs each in with a session cookie made with the deployment's secret key (as
 the sign-in route makes them: 2,000 password checks and the sign-in throttle would only measure sign-in), starts their
-patrols, then posts one position per officer per interval, to the web processes in turn, while the squads' leaders and
-the centre listen to `officer_position` on both processes. Figures: positions/s accepted, accept latency, push latency
+patrols, then posts one position per officer per interval, to the web processes in turn (over `--workers` keep-alive
+connections of one asyncio client: the generator shares the cores it measures), while the squads' leaders and the
+centre listen to `officer_positions` on both processes. Figures: positions/s accepted, accept latency, push latency
 p50/p99 (send → a watching client's push), what other squads' leaders got (must be nothing), the table's bytes per
 position (measured on many rows: `storage_probe`) and its growth per day at that rate.
 """
+import asyncio
 import datetime as dt
+import json
+import os
 import random
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import socketio
@@ -87,15 +93,15 @@ class PositionWatcher:
         self.arrived: dict[tuple[str, int], float] = {}
         self.lock = threading.Lock()
         self.client = socketio.Client(reconnection=True)
-        self.client.on("officer_position", self._on_position)
+        self.client.on("officer_positions", self._on_positions)
         self.client.connect(url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=20)
 
-    def _on_position(self, message: dict[str, Any]) -> None:
-        if message.get("kind") != "position":
-            return
-        key = (message["username"], to_ms(message["at"]))
+    def _on_positions(self, messages: list[dict[str, Any]]) -> None:
+        now = time.monotonic()
         with self.lock:
-            self.arrived.setdefault(key, time.monotonic())
+            for message in messages:
+                if message.get("kind") == "position":
+                    self.arrived.setdefault((message["username"], to_ms(message["at"])), now)
 
     def close(self) -> None:
         self.client.disconnect()
@@ -115,57 +121,122 @@ class Sent:
     status: int | None = None
 
 
+async def read_answer(reader: asyncio.StreamReader) -> tuple[int, bool, bytes]:
+    """One HTTP/1.1 answer: (status, whether the server keeps the connection, body)."""
+    status = int((await reader.readuntil(b"\r\n")).split(b" ", 2)[1])
+    headers = {}
+    while (line := await reader.readuntil(b"\r\n")) != b"\r\n":
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    body = await reader.readexactly(int(headers.get("content-length", 0)))
+    return status, headers.get("connection", "").lower() != "close", body
+
+
 class PositionLoad:
-    """Every officer posts its position each `interval_s`, staggered evenly, for `duration_s` (open loop)."""
+    """Every officer posts its position each `interval_s`, staggered evenly, for `duration_s` (open loop), over
+    `workers` keep-alive connections shared by the web processes: an asyncio client that writes the request bytes
+    itself, so the generator (on the same cores as the platform) costs little beside what it measures."""
 
     def __init__(self, *, urls: list[str], officers: list[Officer], interval_s: float, duration_s: float,
-                 workers: int, seed: int = 1) -> None:
+                 workers: int, seed: int = 1, timeout_s: float = 15) -> None:
         self.urls, self.officers, self.interval_s, self.duration_s = urls, officers, interval_s, duration_s
-        self.workers = workers
+        self.workers, self.timeout_s = workers, timeout_s
         self.random = random.Random(seed)
         self.sent: list[Sent] = []
         self.late = 0
         self.sending_s = 0.0  # how long the sending took (the answers may come later)
-        self.local = threading.local()
 
-    def _http(self) -> requests.Session:
-        if not hasattr(self.local, "http"):
-            self.local.http = requests.Session()
-        return self.local.http
-
-    def _post(self, index: int, item: Sent) -> None:
+    @staticmethod
+    def request(url: str, item: Sent) -> bytes:
         officer = item.officer
         at = dt.datetime.fromtimestamp(item.t_ms / 1000, dt.UTC).isoformat(timespec="milliseconds")
-        body = {"positions": [{"at": at, "lon": officer.lon, "lat": officer.lat, "accuracy": 10}]}
-        try:
-            answer = self._http().post(f"{self.urls[index % len(self.urls)]}/api/patrol/positions", json=body,
-                                       headers={"Cookie": officer.cookie, "X-CSRFToken": officer.csrf}, timeout=15)
-        except requests.RequestException:
-            return
-        item.status = answer.status_code
-        if answer.ok and answer.json().get("accepted") == 1:
-            item.accepted = time.monotonic()
+        body = json.dumps({"positions": [{"at": at, "lon": officer.lon, "lat": officer.lat, "accuracy": 10}]}).encode()
+        head = (f"POST /api/patrol/positions HTTP/1.1\r\nHost: {urlsplit(url).netloc}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nCookie: {officer.cookie}\r\n"
+                f"X-CSRFToken: {officer.csrf}\r\n\r\n")
+        return head.encode() + body
 
-    def run(self) -> float:
-        """Send every position; returns the seconds it took."""
+    async def _connection(self, url: str, queue: asyncio.Queue) -> None:
+        """One keep-alive connection posting what `queue` hands it; a connection the server closed is opened again
+        and the position sent once more (it is stored once by its (officer, time) key)."""
+        address = urlsplit(url)
+        reader = writer = None
+        while (item := await queue.get()) is not None:
+            for attempt in range(2):
+                reused = writer is not None
+                try:
+                    if writer is None:
+                        reader, writer = await asyncio.open_connection(address.hostname, address.port)
+                    writer.write(self.request(url, item))
+                    status, keep, body = await asyncio.wait_for(read_answer(reader), self.timeout_s)
+                except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
+                    if writer is not None:
+                        writer.close()
+                    reader = writer = None
+                    if reused and attempt == 0:
+                        continue
+                    break
+                item.status = status
+                if status == 200 and json.loads(body).get("accepted") == 1:
+                    item.accepted = time.monotonic()
+                if not keep:
+                    writer.close()
+                    reader = writer = None
+                break
+        if writer is not None:
+            writer.close()
+
+    async def _send(self) -> None:
         slots = int(len(self.officers) * self.duration_s / self.interval_s)
         gap = self.interval_s / len(self.officers)
-        with ThreadPoolExecutor(self.workers) as pool:
-            start = time.monotonic()
-            for index in range(slots):
-                delay = start + index * gap - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-                elif delay < -0.1:
-                    self.late += 1
-                officer = self.officers[index % len(self.officers)]
-                officer.lon += self.random.uniform(-2e-5, 2e-5)  # a few metres' walk per fix
-                officer.lat += self.random.uniform(-2e-5, 2e-5)
-                item = Sent(officer=officer, t_ms=round(time.time() * 1000), sent=time.monotonic())
-                self.sent.append(item)
-                pool.submit(self._post, index, item)
-            self.sending_s = time.monotonic() - start
+        queues = [asyncio.Queue() for _ in self.urls]
+        connections = [asyncio.create_task(self._connection(self.urls[i % len(self.urls)], queues[i % len(self.urls)]))
+                       for i in range(max(self.workers, len(self.urls)))]
+        start = time.monotonic()
+        for index in range(slots):
+            delay = start + index * gap - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif delay < -0.1:
+                self.late += 1
+            officer = self.officers[index % len(self.officers)]
+            officer.lon += self.random.uniform(-2e-5, 2e-5)  # a few metres' walk per fix
+            officer.lat += self.random.uniform(-2e-5, 2e-5)
+            item = Sent(officer=officer, t_ms=round(time.time() * 1000), sent=time.monotonic())
+            self.sent.append(item)
+            queues[index % len(self.urls)].put_nowait(item)
+        self.sending_s = time.monotonic() - start
+        for index in range(len(connections)):
+            queues[index % len(self.urls)].put_nowait(None)
+        await asyncio.gather(*connections)
+
+    def run(self) -> float:
+        """Send every position; returns the seconds it took, until the last answer."""
+        start = time.monotonic()
+        asyncio.run(self._send())
         return time.monotonic() - start
+
+
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+SERVERS = {"postgres": "postgres", "redis-server": "redis"}  # process name -> figure
+
+
+def servers_cpu_seconds() -> dict[str, float]:
+    """User + system CPU seconds of this machine's PostgreSQL and Redis processes (Linux /proc; whoever else uses
+    them counts too, and a backend that exits between two readings drops out)."""
+    found = dict.fromkeys(SERVERS.values(), 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = stat.read_text().split("(", 1)[1].rsplit(")", 1)
+        except OSError:
+            continue
+        if name in SERVERS:
+            found[SERVERS[name]] += sum(int(value) for value in fields.split()[11:13]) / os.sysconf("SC_CLK_TCK")
+    return found
 
 
 def table_bytes(database_url: str) -> tuple[int, int]:
@@ -260,8 +331,11 @@ def run_positions(*, deployment, webs: list, database_url: str, credentials: dic
     load = PositionLoad(urls=urls, officers=officers, interval_s=args.interval, duration_s=args.duration,
                         workers=args.workers)
     cpu_before = {web.pid: cpu_seconds(web.pid) for web in webs}
+    own_before, servers_before = own_cpu_seconds(), servers_cpu_seconds()
     elapsed = load.run()
     cpu_used = {web.name: round((cpu_seconds(web.pid) or 0) - (cpu_before[web.pid] or 0), 2) for web in webs}
+    own_used = own_cpu_seconds() - own_before
+    servers_used = {name: round(used - servers_before[name], 2) for name, used in servers_cpu_seconds().items()}
     time.sleep(args.settle)
     rows_after, _ = table_bytes(database_url)
     latencies, missing, leaked = push_latencies(load, watchers, squad_of)
@@ -290,4 +364,7 @@ def run_positions(*, deployment, webs: list, database_url: str, credentials: dic
         "db_growth_per_day_mb": {"all_day": round(per_row * per_day / 1e6, 1),
                                  "8h_patrols": round(per_row * per_day / 3 / 1e6, 1)},
         "web_cpu_seconds_during_load": cpu_used,
+        "web_cpu_ms_per_position": round(sum(cpu_used.values()) * 1000 / max(1, len(load.sent)), 2),
+        "generator_cpu_seconds_during_load": round(own_used, 2),  # this process: the phones and the watching clients
+        "server_cpu_seconds_during_load": servers_used,  # this machine's PostgreSQL and Redis processes
     }

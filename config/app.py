@@ -24,6 +24,8 @@ class DatabaseConfig(StrictModel):
     url: str = Field("sqlite:///var/gridpatrol.sqlite3", description="SQLAlchemy URL; DATABASE_URL overrides")
     connect_timeout_s: int = Field(5, ge=1, le=120, description="seconds to wait for PostgreSQL (and /readyz for Redis)")
     retry_after_s: int = Field(10, ge=1, le=3600, description="Retry-After of a 503 while the database is away")
+    pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL connections each process keeps open")
+    max_overflow: int = Field(10, ge=0, le=500, description="more connections a busy process may open, closed after use")
 
 
 class RedisConfig(StrictModel):

@@ -12,6 +12,9 @@ class PatrolConfig(StrictModel):
     retention_check_h: float = Field(6, ge=0.01, le=168, description="how often old positions are deleted, in hours")
     clock_skew_s: float = Field(
         300, ge=0, le=3600, description="a position this many seconds outside its patrol's time still belongs to it")
+    push_batch_s: float = Field(
+        0.5, ge=0, le=10, description="live positions go to each watching room as one list at most this often (0: each "
+                                      "at once)")
     max_batch: int = Field(500, ge=1, le=5000, description="most positions one request may carry (a phone's backlog)")
     coverage_hours: list[tuple[dt.time, dt.time]] = Field(
         [(dt.time(7), dt.time(22))], description="local hours in which every cell should have an officer on duty")

@@ -49,13 +49,16 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def make_engine(url: str, connect_timeout_s: int | None = None) -> Engine:
-    """An engine; SQLite gets foreign keys switched on and a folder for its file, PostgreSQL a connect timeout."""
+def make_engine(url: str, connect_timeout_s: int | None = None, *, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+    """An engine; SQLite gets foreign keys switched on and a folder for its file, PostgreSQL a connect timeout and
+    a pool of `pool_size` (+ `max_overflow` opened and closed when busy) connections."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    connect_args = {"connect_timeout": connect_timeout_s} if url.startswith("postgresql") and connect_timeout_s else {}
+    postgres = url.startswith("postgresql")
+    connect_args = {"connect_timeout": connect_timeout_s} if postgres and connect_timeout_s else {}
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow} if postgres else {}
     # pool_pre_ping: a connection the server dropped (restart, failover) is replaced, so the pool recovers by itself.
-    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **pool)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)

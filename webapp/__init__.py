@@ -13,7 +13,7 @@ from webapp.errors import register_error_handlers
 from webapp import metrics
 from webapp.guards import register_guards
 from webapp.extensions import socketio
-from webapp.live import LIVE_KEY, LivePush
+from webapp.live import LIVE_KEY, POSITIONS_KEY, LivePush, PositionPush
 from webapp.pages import register_pages
 from webapp.platform import Platform, build_platform, init_app
 from webapp.security import register_security
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     socketio.server_options.pop("client_manager", None)
     socketio.init_app(app, message_queue=settings.redis.url, async_mode="threading")
     live = app.extensions[LIVE_KEY] = LivePush(platform.sessions)
+    app.extensions[POSITIONS_KEY] = PositionPush(settings.patrol.push_batch_s)
     platform.bus.subscribe(live.push)
     platform.bus.on_reconnect(live.replay)
     return app

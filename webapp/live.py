@@ -2,6 +2,7 @@
 import threading
 from collections import deque
 
+from flask import current_app
 from flask_socketio import join_room
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +17,7 @@ from webapp.extensions import socketio
 from webapp.platform import db_session
 
 LIVE_KEY = "gridpatrol_live"
+POSITIONS_KEY = "gridpatrol_positions"
 DISPATCH_ROOM = "dispatch"
 CATCH_UP_LIMIT = 500
 REMEMBERED_EVENTS = 10_000
@@ -31,11 +33,42 @@ def positions_room(squad_code: str) -> str:
     return f"positions:{squad_code}"
 
 
+class PositionPush:
+    """Officers' positions and patrol changes to the centre and each officer's own squad leader, in every process
+    (through Socket.IO's message queue when several run), as one `officer_positions` list per room every `batch_s`:
+    2,000 phones then cost a few messages a second, not hundreds. Messages keep their order within a process; those
+    still waiting when the process stops are not sent (they are stored: a page reload shows them)."""
+
+    def __init__(self, batch_s: float) -> None:
+        self.batch_s = batch_s
+        self.pending: dict[str, list[dict]] = {}
+        self.lock = threading.Lock()
+        self.timer: threading.Timer | None = None
+
+    def push(self, message: dict) -> None:
+        with self.lock:
+            for room in (DISPATCH_ROOM, positions_room(message["squad_code"])):
+                self.pending.setdefault(room, []).append(message)
+            if self.batch_s > 0 and self.timer is None:
+                self.timer = threading.Timer(self.batch_s, self.flush)
+                self.timer.daemon = True
+                self.timer.start()
+        if self.batch_s == 0:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send what waits now, one message per room."""
+        with self.lock:
+            pending, self.pending, timer, self.timer = self.pending, {}, self.timer, None
+        if timer is not None:
+            timer.cancel()  # flushed before the timer fired (a test): it would find nothing left to send
+        for room, messages in pending.items():
+            socketio.emit("officer_positions", messages, to=room)
+
+
 def push_position(message: dict) -> None:
-    """An officer's position or patrol change to the centre and the officer's own squad leader, in every process
-    (through Socket.IO's message queue when several run)."""
-    socketio.emit("officer_position", message, to=DISPATCH_ROOM)
-    socketio.emit("officer_position", message, to=positions_room(message["squad_code"]))
+    """An officer's position or patrol change to the rooms that may see it (PositionPush, this app's)."""
+    current_app.extensions[POSITIONS_KEY].push(message)
 
 
 def room_of(principal: Principal) -> str:

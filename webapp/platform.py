@@ -46,7 +46,9 @@ class Platform:
 
 def build_platform(settings: Settings) -> Platform:
     """Migrate the database, make sure a city grid exists, and wire the dispatch context."""
-    engine = make_engine(settings.database.url, settings.database.connect_timeout_s)
+    database = settings.database
+    engine = make_engine(database.url, database.connect_timeout_s, pool_size=database.pool_size,
+                         max_overflow=database.max_overflow)
     migrate(engine)
     sessions = make_session_factory(engine)
     with sessions() as session:

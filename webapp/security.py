@@ -114,6 +114,9 @@ def register_security(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=int(security.session_lifetime_h * 3600),
+        # The cookie is signed and sent again when the session changes (sign-in, seen_at each SEEN_RESOLUTION_S), not
+        # on every request: its lifetime counts from the sign-in anyway, and a phone's fix every 15 s needs no cookie.
+        SESSION_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_CHECK_DEFAULT=False,  # guard_unsafe_request decides (bearer clients are not asked)
         WTF_CSRF_TIME_LIMIT=None,  # valid as long as the session: a console stays open all shift
     )

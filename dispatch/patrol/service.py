@@ -3,7 +3,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import Row, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -64,7 +64,8 @@ def from_ms(t_ms: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(t_ms / 1000, dt.timezone.utc)
 
 
-def patrol_for(patrols: list[Patrol], t_ms: int, now: dt.datetime, skew_ms: int) -> Patrol | None:
+def patrol_for(patrols: list[Row], t_ms: int, now: dt.datetime, skew_ms: int) -> Row | None:
+    """The patrol (id, started_at, ended_at) whose time, widened by the clock skew, holds `t_ms`."""
     for patrol in patrols:
         end = patrol.ended_at or now
         if to_ms(patrol.started_at) - skew_ms <= t_ms <= to_ms(end) + skew_ms:
@@ -77,9 +78,10 @@ def add_positions(*, session: Session, user: User, points: list[dict[str, Any]],
     """Store a phone's positions [{at, lon, lat, accuracy}], each in the patrol of its time; resent ones once."""
     skew_ms = round(config.clock_skew_s * 1000)
     times = sorted(to_ms(point["at"]) for point in points)
-    patrols = list(session.scalars(select(Patrol).where(
-        Patrol.user_id == user.id, Patrol.started_at <= from_ms(times[-1] + skew_ms),
-        (Patrol.ended_at.is_(None)) | (Patrol.ended_at >= from_ms(times[0] - skew_ms)))))
+    table = Patrol.__table__  # Core rows (id, started_at, ended_at): a phone's fix builds no ORM objects
+    patrols = list(session.execute(select(table.c.id, table.c.started_at, table.c.ended_at).where(
+        table.c.user_id == user.id, table.c.started_at <= from_ms(times[-1] + skew_ms),
+        (table.c.ended_at.is_(None)) | (table.c.ended_at >= from_ms(times[0] - skew_ms)))))
     rows: dict[int, dict[str, Any]] = {}
     for point in points:
         t_ms = to_ms(point["at"])
@@ -108,10 +110,11 @@ def insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
     make = pg_insert if dialect == "postgresql" else sqlite_insert if dialect == "sqlite" else None
     if make is None:
         raise RuntimeError(f"positions need PostgreSQL or SQLite, not {dialect}")
-    # One multi-row INSERT: only the new rows come back (a batch is at most patrol.max_batch rows).
-    statement = (make(PatrolPosition).values(rows).on_conflict_do_nothing(index_elements=["user_id", "t_ms"])
-                 .returning(PatrolPosition.t_ms))
-    return len(session.execute(statement).all())
+    # A Core statement on the table, compiled once and cached: the rows go as parameters (SQLAlchemy sends a batch as
+    # one multi-row INSERT), and only the new ones come back (a batch is at most patrol.max_batch rows).
+    table = PatrolPosition.__table__
+    statement = make(table).on_conflict_do_nothing(index_elements=["user_id", "t_ms"]).returning(table.c.t_ms)
+    return len(session.execute(statement, rows).all())
 
 
 def position_message(*, user: User, t_ms: int, lon_u: int, lat_u: int, patrol_id: int) -> dict[str, Any]:

@@ -4,10 +4,7 @@ import datetime as dt
 from dispatch.db import utcnow
 from tests.patrol.conftest import cell_points
 from webapp.extensions import socketio
-
-
-def pushed(socket) -> list[dict]:
-    return [packet["args"][0] for packet in socket.get_received() if packet["name"] == "officer_position"]
+from webapp.live import POSITIONS_KEY, PositionPush
 
 
 def other_squad(squad: str) -> str:
@@ -44,6 +41,7 @@ def test_positions_api_is_for_the_own_leader_and_the_centre(member, sw_squad, pl
 
 
 def test_positions_are_pushed_only_to_the_own_leader_and_the_centre(app, member, sw_squad, platform, login) -> None:
+    app.extensions[POSITIONS_KEY] = PositionPush(batch_s=60)  # nothing goes before the flush below: one list per room
     officer = member("officer", sw_squad, "patrol3")
     sockets = {
         "centre": socketio.test_client(app, flask_test_client=login("dispatcher")),
@@ -60,8 +58,21 @@ def test_positions_are_pushed_only_to_the_own_leader_and_the_centre(app, member,
     for seconds in (0, 15):
         officer.client.post("/api/patrol/positions", json={"positions": [
             {"at": (utcnow() + dt.timedelta(seconds=seconds)).isoformat(), "lon": lon + seconds * 1e-5, "lat": lat}]})
-    got = {name: pushed(socket) for name, socket in sockets.items()}
+    assert all(socket.get_received() == [] for socket in sockets.values())  # waiting for the batch
+    app.extensions[POSITIONS_KEY].flush()
+    packets = {name: socket.get_received() for name, socket in sockets.items()}
+    assert [len(packets[name]) for name in ("centre", "own_leader")] == [1, 1]  # one message per room
+    got = {name: [m for packet in received if packet["name"] == "officer_positions" for m in packet["args"][0]]
+           for name, received in packets.items()}
     for name in ("centre", "own_leader"):
         assert [m["kind"] for m in got[name]] == ["started", "position", "position"], name
         assert got[name][-1]["username"] == "patrol3" and abs(got[name][-1]["lon"] - (lon + 15e-5)) < 1e-6
     assert got["other_leader"] == got["colleague"] == got["officer"] == []
+
+
+def test_with_no_batch_time_each_change_goes_at_once(app, member, sw_squad, login) -> None:
+    app.extensions[POSITIONS_KEY] = PositionPush(batch_s=0)  # patrol.push_batch_s: 0
+    centre = socketio.test_client(app, flask_test_client=login("dispatcher"))
+    member("officer", sw_squad, "patrol5").client.post("/api/patrol/start")
+    assert [(packet["name"], [m["kind"] for m in packet["args"][0]]) for packet in centre.get_received()] == [
+        ("officer_positions", ["started"])]

@@ -52,7 +52,7 @@
     }
     function visible(message) { return !squad || message.squad_code === squad; }
 
-    socket.on("officer_position", function (message) {
+    function take(message) {
       if (!visible(message)) return;
       var officer = officers[message.username] || (officers[message.username] = {
         username: message.username, name: message.name || message.username, squad_code: message.squad_code});
@@ -68,7 +68,9 @@
       } else if (message.kind === "check_in") {
         GP.toast(GP.t("map.checked_in", {name: officer.name, cell: message.cell_code}), "info");
       }
-    });
+    }
+    // The server sends each room's positions and patrol changes as one list every patrol.push_batch_s, in order.
+    socket.on("officer_positions", function (messages) { messages.forEach(take); });
     setInterval(function () { Object.keys(officers).forEach(function (name) { draw(officers[name]); }); }, 5000);
 
     var track = L.layerGroup().addTo(map);
