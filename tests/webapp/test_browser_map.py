@@ -211,7 +211,8 @@ def test_a_redispatched_pin_leaves_one_squad_and_lands_in_view_on_the_other(brow
 
     move(dispatcher, case["id"], "dispatch", squad="SQ04")
     page_a.wait_for_selector(f".case-pin[data-case-id='{case['id']}']", state="detached", timeout=WAIT_MS)
-    assert page_a.query_selector(f"#case-list li[data-case-id='{case['id']}']") is None
+    # and from the list, which the map redraws a frame later
+    page_a.wait_for_selector(f"#case-list li[data-case-id='{case['id']}']", state="detached", timeout=WAIT_MS)
     left = f"案件 #{case['id']} 已改派其他中队"  # the old squad learns only that it left: no place, no new squad
     page_a.wait_for_function("text => [...document.querySelectorAll('.toast')].some(t => t.textContent === text)",
                              arg=left)
