@@ -294,7 +294,7 @@ class DwellRules:
         # Oldest stays choose first, so a duplicate born of one jittery box never steals a long stay.
         for stay in (s for s in self.stays if s.zone is zone):
             # A box the frame's edge cuts is the visible part: on its cut sides the stay knows the object better.
-            boxes = restore_cut_sides(candidates.xyxy, cut, stay.box_xyxy)
+            boxes = restore_cut_sides(candidates.xyxy, cut, stay.box_xyxy) if is_cut.any() else candidates.xyxy
             anchors = np.stack([(boxes[:, 0] + boxes[:, 2]) / 2, boxes[:, 3]], axis=1)
             distance = np.linalg.norm(anchors - stay.anchor_px, axis=1)
             # Near the stay's point and much the same box: a van passing in front is neither.
