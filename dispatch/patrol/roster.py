@@ -37,7 +37,7 @@ Problem = tuple[int, str, RowProblem]
 
 
 def parse_days(text: str) -> str:
-    """The canonical form of a shift's days, or ValueError saying what is accepted."""
+    """The canonical form of a shift's days, or a RowProblem saying what is accepted."""
     cleaned = str(text).strip().replace("，", ",").replace("、", ",").replace("～", "-").replace("~", "-").replace(" ", "")
     if cleaned.lower() in DAY_WORDS:
         return DAY_WORDS[cleaned.lower()]
